@@ -1,0 +1,55 @@
+import { z } from "zod";
+
+/** Booleans as operators write them in env files. */
+export const envBoolean = z
+  .enum(["true", "false", "1", "0", "yes", "no", ""])
+  .transform((value) => value === "true" || value === "1" || value === "yes");
+
+export const redisUrl = z
+  .string()
+  .default("redis://127.0.0.1:6379")
+  .refine((value) => /^rediss?:\/\//.test(value), "must be a redis:// or rediss:// URL");
+
+/** Variables every process reads. */
+export const commonEnv = {
+  /** Redis holding task records and queues; a db index in the path is honoured. */
+  REDIS_URL: redisUrl,
+  /** Prefix of every Redis key and queue, so several deployments can share one Redis. */
+  MJ_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,32}$/, "letters, digits, '_', '.', '-' only")
+    .default("mj"),
+  /** A task with no final result this long after submission becomes FAILURE "timeout". */
+  TASK_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(86_400).default(600),
+  /** Finished tasks are kept this many days, then expire and leave the list. */
+  TASK_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(7),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+};
+
+export class EnvError extends Error {}
+
+/** Parses the environment once; a bad value names the variable and what is wrong with it. */
+export function parseEnv<T extends z.ZodRawShape>(
+  shape: T,
+  source: Record<string, string | undefined> = process.env,
+): z.infer<z.ZodObject<T>> {
+  // Empty strings mean "unset" in env files and compose files.
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ""));
+  const result = z.object(shape).safeParse(cleaned);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => `  ${issue.path.join(".") || "(env)"}: ${issue.message}`);
+  throw new EnvError(`invalid environment:\n${lines.join("\n")}`);
+}
+
+/** For entry points: print the reason and stop, rather than a stack trace. */
+export function loadEnvOrExit<T extends z.ZodRawShape>(shape: T): z.infer<z.ZodObject<T>> {
+  try {
+    return parseEnv(shape);
+  } catch (error) {
+    if (error instanceof EnvError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,41 @@
+import { Redis, type RedisOptions } from "ioredis";
+
+export interface RedisConnectOptions {
+  /** Fail commands at once while disconnected instead of queueing them (the API answers 503). */
+  failFast?: boolean;
+  /** BullMQ workers need blocking commands to wait forever. */
+  forBullWorker?: boolean;
+  name?: string;
+}
+
+/** One ioredis connection; the db index in the URL (`redis://host:6379/3`) is honoured by ioredis. */
+export function connectRedis(url: string, options: RedisConnectOptions = {}): Redis {
+  const base: RedisOptions = {
+    connectionName: options.name,
+    lazyConnect: false,
+    // Reconnect forever with a capped delay: Redis coming back must heal every process.
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+  };
+  if (options.forBullWorker) {
+    return new Redis(url, { ...base, maxRetriesPerRequest: null, enableReadyCheck: false });
+  }
+  if (options.failFast) {
+    return new Redis(url, {
+      ...base,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: 1_000,
+      connectTimeout: 1_000,
+    });
+  }
+  return new Redis(url, { ...base, maxRetriesPerRequest: 3 });
+}
+
+/** True when the error means Redis could not be reached (as opposed to a bad command). */
+export function isRedisUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const text = `${error.name} ${error.message}`;
+  return /Stream isn't writeable|enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|Command timed out|MaxRetriesPerRequest|connect ETIMEDOUT|LOADING|ENOTFOUND|EPIPE/.test(
+    text,
+  );
+}

@@ -1,0 +1,50 @@
+import { isTerminal, type TaskRecord, type TaskStatus } from "./task.js";
+
+// Forward-only: a gateway event may overtake the 204 that marks SUBMITTED, so later states may skip earlier ones.
+const NEXT: Record<TaskStatus, readonly TaskStatus[]> = {
+  NOT_START: ["NOT_START", "SUBMITTED", "IN_PROGRESS", "SUCCESS", "FAILURE"],
+  SUBMITTED: ["SUBMITTED", "IN_PROGRESS", "SUCCESS", "FAILURE"],
+  IN_PROGRESS: ["IN_PROGRESS", "SUCCESS", "FAILURE"],
+  SUCCESS: [],
+  FAILURE: [],
+};
+
+export function canTransition(from: TaskStatus, to: TaskStatus): boolean {
+  return NEXT[from].includes(to);
+}
+
+export type TaskPatch = Partial<Omit<TaskRecord, "_id" | "rev" | "discord">> & {
+  discord?: Partial<TaskRecord["discord"]>;
+};
+
+export class IllegalTransitionError extends Error {
+  constructor(
+    readonly from: TaskStatus,
+    readonly to: TaskStatus,
+  ) {
+    super(`illegal task transition ${from} -> ${to}`);
+  }
+}
+
+/** Applies a patch through the state machine; terminal records never change again. */
+export function applyPatch(record: TaskRecord, patch: TaskPatch): TaskRecord {
+  const to = patch.status ?? record.status;
+  if (isTerminal(record.status) || !canTransition(record.status, to)) {
+    throw new IllegalTransitionError(record.status, to);
+  }
+  const next: TaskRecord = {
+    ...record,
+    ...patch,
+    discord: { ...record.discord, ...patch.discord },
+    rev: record.rev + 1,
+  };
+  if (to === "SUCCESS") next.progress = "done";
+  if (isTerminal(to) && next.finishTime === null) next.finishTime = Date.now();
+  return next;
+}
+
+/** Progress only moves forward: "31%" never follows "62%". */
+export function progressPercent(progress: string): number {
+  const match = /^(\d+)%$/.exec(progress);
+  return match ? Number(match[1]) : 0;
+}

@@ -1,0 +1,141 @@
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { AccountDirectory, type AccountStatus, rankAccounts } from "../src/accounts.js";
+import { newTaskId } from "../src/ids.js";
+import { keySpace } from "../src/keys.js";
+import { InvalidCursorError, TaskStore } from "../src/store.js";
+import { newTaskRecord, type TaskRecord } from "../src/task.js";
+import { dropPrefix, testRedis, uniquePrefix } from "../src/testing.js";
+
+const redis = testRedis();
+let prefix: string;
+let store: TaskStore;
+
+function task(submitTime: number, extra: Partial<TaskRecord> = {}): TaskRecord {
+  return {
+    ...newTaskRecord({
+      _id: newTaskId(submitTime),
+      action: "IMAGINE",
+      prompt: "p",
+      promptEn: "p",
+      state: null,
+      notifyHook: null,
+      index: null,
+      parentId: null,
+      accountId: "a1",
+      submitTime,
+    }),
+    ...extra,
+  };
+}
+
+beforeEach(() => {
+  prefix = uniquePrefix("store");
+  store = new TaskStore({ redis, keys: keySpace(prefix), retentionMs: 60_000, timeoutMs: 600_000 });
+});
+afterEach(() => dropPrefix(redis, prefix));
+afterAll(() => redis.quit());
+
+describe("task store", () => {
+  it("lists newest first in pages that join up without gaps or repeats", async () => {
+    const created: TaskRecord[] = [];
+    for (let i = 0; i < 25; i++) {
+      const record = task(1_700_000_000_000 + i * 10);
+      await store.create(record);
+      created.push(record);
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.list({ limit: 10, cursor });
+      seen.push(...page.tasks.map((t) => t._id));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(seen).toEqual(created.map((t) => t._id).reverse());
+  });
+
+  it("filters by status, action and state", async () => {
+    await store.create(task(1000, { state: "mine" }));
+    const other = task(2000, { state: "theirs" });
+    await store.create(other);
+    await store.update(other._id, () => ({ status: "FAILURE", failReason: "x" }));
+    expect((await store.list({ limit: 10, state: "mine" })).tasks).toHaveLength(1);
+    expect((await store.list({ limit: 10, status: "FAILURE" })).tasks.map((t) => t._id)).toEqual([other._id]);
+    expect((await store.list({ limit: 10, action: "UPSCALE" })).tasks).toHaveLength(0);
+  });
+
+  it("refuses a cursor it did not hand out", async () => {
+    await expect(store.list({ limit: 10, cursor: "garbage" })).rejects.toBeInstanceOf(InvalidCursorError);
+  });
+
+  it("expires finished tasks after the retention and drops them from the list", async () => {
+    const short = new TaskStore({ redis, keys: keySpace(prefix), retentionMs: 200, timeoutMs: 600_000 });
+    const record = task(Date.now());
+    await short.create(record);
+    await short.update(record._id, () => ({ status: "SUCCESS" }));
+    expect(await redis.pttl(keySpace(prefix).task(record._id))).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await short.get(record._id)).toBeNull();
+    expect((await short.list({ limit: 10 })).tasks).toHaveLength(0);
+    expect(await redis.zcard(keySpace(prefix).taskIndex)).toBe(0);
+  });
+
+  it("never loses one of many concurrent updates", async () => {
+    const record = task(Date.now());
+    await store.create(record);
+    await Promise.all(
+      Array.from({ length: 20 }, () =>
+        store.update(record._id, (current) => ({ discord: { sends: current.discord.sends + 1 } })),
+      ),
+    );
+    expect((await store.get(record._id))?.discord.sends).toBe(20);
+  });
+
+  it("keeps finished tasks out of the deadline list", async () => {
+    const record = task(Date.now() - 700_000);
+    await store.create(record);
+    expect(await store.overdue()).toEqual([record._id]);
+    await store.update(record._id, () => ({ status: "FAILURE", failReason: "timeout" }));
+    expect(await store.overdue()).toEqual([]);
+  });
+});
+
+describe("account directory", () => {
+  const account = (id: string, extra: Partial<AccountStatus> = {}): AccountStatus => ({
+    id,
+    enabled: true,
+    disabledReason: null,
+    concurrency: 1,
+    queueSize: 1,
+    owner: null,
+    gateway: "idle",
+    lastError: null,
+    updatedAt: 0,
+    ...extra,
+  });
+
+  it("refuses a reservation once running slots and wait list are full", async () => {
+    const directory = new AccountDirectory(redis, keySpace(prefix));
+    const a = account("a");
+    const deadline = Date.now() + 60_000;
+    expect(await directory.reserve(a, "t1", deadline)).toBe(true);
+    expect(await directory.reserve(a, "t2", deadline)).toBe(true);
+    expect(await directory.reserve(a, "t3", deadline)).toBe(false);
+    await directory.release("a", "t1");
+    expect(await directory.reserve(a, "t3", deadline)).toBe(true);
+  });
+
+  it("frees the slot of a task past its deadline", async () => {
+    const directory = new AccountDirectory(redis, keySpace(prefix));
+    const a = account("a", { queueSize: 0 });
+    expect(await directory.reserve(a, "t1", Date.now() - 1)).toBe(true);
+    expect(await directory.reserve(a, "t2", Date.now() + 60_000)).toBe(true);
+  });
+
+  it("ranks enabled accounts by load and leaves out full or disabled ones", () => {
+    const ranked = rankAccounts(
+      [account("a"), account("b"), account("c", { disabledReason: "4004" }), account("d")],
+      [1, 0, 0, 2],
+    );
+    expect(ranked.map((a) => a.id)).toEqual(["b", "a"]);
+  });
+});
