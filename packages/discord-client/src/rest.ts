@@ -1,0 +1,185 @@
+import { inspect } from "node:util";
+import { type Dispatcher, request } from "undici";
+import { z } from "zod";
+import { DEFAULT_IDENTIFY_PROPERTIES, DEFAULT_USER_AGENT, superProperties } from "./identify.js";
+import { redactToken, safeErrorMessage } from "./redact.js";
+import { classifyResponse, type InteractionResult, type ResponseHeaders } from "./rest-result.js";
+
+export interface RestOptions {
+  /** User token, sent as `Authorization: <token>` without a prefix (discord-protocol.md §1.1). Never logged. */
+  token: string;
+  /** `DISCORD_API_URL`, e.g. `https://discord.com/api/v9`. */
+  apiUrl: string;
+  /** @defaultValue the Chrome User-Agent of the default identify (§1.1) */
+  userAgent?: string;
+  /** Whole-request timeout. @defaultValue 15000 */
+  timeoutMs?: number;
+  /** @defaultValue undici's global dispatcher */
+  dispatcher?: Dispatcher;
+}
+
+/** A REST call other than `sendInteraction` that Discord did not answer with 2xx. */
+export class DiscordRestError extends Error {
+  constructor(readonly result: Exclude<InteractionResult, { kind: "ok" }>) {
+    super(
+      `Discord REST ${result.kind}: ${"message" in result ? result.message : `retry after ${result.retryAfterMs} ms`}`,
+    );
+    this.name = "DiscordRestError";
+  }
+}
+
+/** Interaction answers are 204 or a small error (§1.6); anything longer is cut. */
+const INTERACTION_BODY_LIMIT = 64 * 1024;
+/** The command index and 100 messages stay well under this. */
+const JSON_BODY_LIMIT = 16 * 1024 * 1024;
+
+const MessageListSchema = z.array(z.unknown());
+
+interface RawResponse {
+  status: number;
+  headers: ResponseHeaders;
+  text: string;
+  truncated: boolean;
+}
+
+/** Discord REST for a user account: interactions, the command index and recent channel messages. */
+export class DiscordRest {
+  readonly #token: string;
+  readonly #apiUrl: string;
+  readonly #userAgent: string;
+  readonly #timeoutMs: number;
+  readonly #dispatcher: Dispatcher | undefined;
+  readonly #superProperties: string;
+
+  constructor(opts: RestOptions) {
+    if (!opts.token) throw new Error("DiscordRest: token is required");
+    const api = new URL(opts.apiUrl);
+    if (api.protocol !== "http:" && api.protocol !== "https:") {
+      throw new Error(`DiscordRest: apiUrl must be http(s), got ${api.protocol}`);
+    }
+    this.#token = opts.token;
+    this.#apiUrl = api.toString().replace(/\/+$/, "");
+    this.#userAgent = opts.userAgent ?? DEFAULT_USER_AGENT;
+    this.#timeoutMs = opts.timeoutMs ?? 15_000;
+    this.#dispatcher = opts.dispatcher;
+    this.#superProperties = superProperties({
+      ...DEFAULT_IDENTIFY_PROPERTIES,
+      browser_user_agent: this.#userAgent,
+    });
+  }
+
+  /** `POST /interactions` (§1.2–§1.4). Never throws: network trouble is a `server_error` to retry. */
+  async sendInteraction(body: object): Promise<InteractionResult> {
+    let res: RawResponse;
+    try {
+      res = await this.#call("POST", "/interactions", INTERACTION_BODY_LIMIT, body);
+    } catch (err) {
+      return { kind: "server_error", status: 0, message: safeErrorMessage(err, this.#token) };
+    }
+    return this.#redactResult(classifyResponse(res.status, res.headers, res.text));
+  }
+
+  /** The guild's command index (§1.2), or the user-scope index when the guild one is refused. */
+  async applicationCommandIndex(guildId: string): Promise<unknown> {
+    try {
+      return await this.#getJson(`/guilds/${encodeURIComponent(guildId)}/application-command-index`);
+    } catch (err) {
+      const kind = err instanceof DiscordRestError ? err.result.kind : null;
+      if (kind !== "unauthorized" && kind !== "not_found") throw err;
+      return this.#getJson("/users/@me/application-command-index");
+    }
+  }
+
+  /** `GET /channels/:id/messages`, newest first as Discord returns them. */
+  async channelMessages(
+    channelId: string,
+    q: { limit?: number; before?: string; after?: string } = {},
+  ): Promise<unknown[]> {
+    const query = new URLSearchParams();
+    if (q.limit !== undefined) query.set("limit", String(Math.min(100, Math.max(1, Math.trunc(q.limit)))));
+    if (q.before) query.set("before", q.before);
+    if (q.after) query.set("after", q.after);
+    const search = query.size > 0 ? `?${query.toString()}` : "";
+    const messages = MessageListSchema.safeParse(
+      await this.#getJson(`/channels/${encodeURIComponent(channelId)}/messages${search}`),
+    );
+    if (!messages.success)
+      throw new Error("Discord answered channel messages with something other than a list");
+    return messages.data;
+  }
+
+  [inspect.custom](): string {
+    return `DiscordRest { apiUrl: ${this.#apiUrl} }`;
+  }
+
+  toJSON(): object {
+    return { apiUrl: this.#apiUrl };
+  }
+
+  async #getJson(path: string): Promise<unknown> {
+    let res: RawResponse;
+    try {
+      res = await this.#call("GET", path, JSON_BODY_LIMIT);
+    } catch (err) {
+      throw new DiscordRestError({
+        kind: "server_error",
+        status: 0,
+        message: safeErrorMessage(err, this.#token),
+      });
+    }
+    const result = this.#redactResult(classifyResponse(res.status, res.headers, res.text));
+    if (result.kind !== "ok") throw new DiscordRestError(result);
+    if (res.truncated) throw new Error(`Discord answer to GET ${path} exceeds ${JSON_BODY_LIMIT} bytes`);
+    try {
+      return JSON.parse(res.text);
+    } catch {
+      throw new Error(`Discord answered GET ${path} with invalid JSON`);
+    }
+  }
+
+  async #call(method: "GET" | "POST", path: string, limit: number, body?: object): Promise<RawResponse> {
+    const headers: Record<string, string> = {
+      authorization: this.#token,
+      "user-agent": this.#userAgent,
+      "x-super-properties": this.#superProperties,
+      "x-discord-locale": "en-US",
+      accept: "application/json",
+    };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const res = await request(`${this.#apiUrl}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? null : JSON.stringify(body),
+      headersTimeout: this.#timeoutMs,
+      bodyTimeout: this.#timeoutMs,
+      signal: AbortSignal.timeout(this.#timeoutMs),
+      ...(this.#dispatcher ? { dispatcher: this.#dispatcher } : {}),
+    });
+    const { text, truncated } = await readBounded(res.body, limit);
+    return { status: res.statusCode, headers: res.headers, text, truncated };
+  }
+
+  #redactResult(result: InteractionResult): InteractionResult {
+    return "message" in result ? { ...result, message: redactToken(result.message, this.#token) } : result;
+  }
+}
+
+/** Reads at most `limit` bytes, then drops the rest of the body. */
+async function readBounded(
+  body: AsyncIterable<Buffer> & { destroy(): void },
+  limit: number,
+): Promise<{ text: string; truncated: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const room = limit - size;
+    if (chunk.length > room) {
+      chunks.push(chunk.subarray(0, room));
+      body.destroy();
+      return { text: Buffer.concat(chunks).toString("utf8"), truncated: true };
+    }
+    chunks.push(chunk);
+    size += chunk.length;
+  }
+  return { text: Buffer.concat(chunks).toString("utf8"), truncated: false };
+}
