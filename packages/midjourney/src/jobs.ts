@@ -1,0 +1,46 @@
+// What the correlator tracks and what it tells the worker (discord-protocol.md §4.3).
+
+export type TaskAction = "IMAGINE" | "UPSCALE" | "VARIATION" | "REROLL";
+
+export interface TrackedJob {
+  taskId: string;
+  action: TaskAction;
+  nonce: string;
+  /** The prompt we sent (IMAGINE) or the parent's prompt (UPSCALE / VARIATION / REROLL). */
+  prompt: string;
+  /** UPSCALE / VARIATION / REROLL: the message whose button was clicked. */
+  parentMessageId?: string;
+  /** UPSCALE / VARIATION: the grid quadrant 1..4. */
+  index?: number;
+  /** When the interaction was sent, ms. */
+  sentAt: number;
+  // Learned from events and persisted by the worker so that a new owner can resume:
+  interactionId?: string;
+  progressMessageId?: string;
+}
+
+export interface SuccessResult {
+  messageId: string;
+  messageFlags: number;
+  imageUrl: string;
+  jobHash: string | null;
+  /** The message content as Midjourney wrote it. */
+  content: string;
+  /** The prompt as Midjourney echoed it. */
+  prompt: string | null;
+  /** The result's action rows: the buttons for U/V/reroll. */
+  components: unknown[];
+}
+
+export type CorrelationEffect =
+  | { type: "started"; taskId: string; interactionId?: string; progressMessageId?: string }
+  | { type: "progress"; taskId: string; progress: number; progressMessageId: string; previewUrl?: string }
+  | { type: "success"; taskId: string; result: SuccessResult }
+  /** Terminal: "[Banned prompt] …", "Failed to process…", "stopped". */
+  | { type: "failure"; taskId: string; reason: string }
+  /** "Queue full": re-send later with a new nonce (track the job again). */
+  | { type: "retry"; taskId: string; reason: string }
+  /** "Job queued": keep waiting. */
+  | { type: "queued"; taskId: string }
+  /** Account-level notice: fail the task (when known) and take the account out of rotation. */
+  | { type: "account"; taskId?: string; reason: string };
