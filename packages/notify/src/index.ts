@@ -1,0 +1,8 @@
+export { isPrivateAddress } from "./address.js";
+export { type DeliveryAttempt, readAttempts } from "./attempts.js";
+export { TASK_EVENT_TYPES, type TaskEventType } from "./events.js";
+export { checkNotifyHook, type HookCheck } from "./guard.js";
+export { CallbackQueue } from "./queue.js";
+export { type NotifySettings, notifyEnv, notifySettings } from "./settings.js";
+export { signatureHeaders } from "./signature.js";
+export { CallbackWorker, type CallbackWorkerOptions, type CallbackWorkerTuning } from "./worker.js";

@@ -1,0 +1,151 @@
+import type { KeySpace, Logger } from "@mjg/shared";
+import { type Job, UnrecoverableError, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Agent } from "undici";
+import { type DeliveryAttempt, recordAttempt } from "./attempts.js";
+import { retryDelayMs } from "./backoff.js";
+import { type DeliveryOptions, deliverOnce, deliveryAgent } from "./deliver.js";
+import { type CallbackJob, CallbackJobSchema } from "./events.js";
+import type { NotifySettings } from "./settings.js";
+
+/** Thrown by the processor to ask BullMQ for a retry after exactly `delayMs`. */
+class RetryDeliveryError extends Error {
+  override readonly name = "RetryDeliveryError";
+  constructor(
+    message: string,
+    readonly delayMs: number,
+  ) {
+    super(message);
+  }
+}
+
+/** BullMQ lock and stall settings; tests shorten them to see crash recovery quickly. */
+export interface CallbackWorkerTuning {
+  /** @defaultValue 30000 */
+  lockDuration?: number;
+  /** @defaultValue 30000 */
+  stalledInterval?: number;
+  /** Crashes a delivery may survive before it is moved to the failed set (still replayable). @defaultValue 5 */
+  maxStalledCount?: number;
+}
+
+export interface CallbackWorkerOptions {
+  /** For the BullMQ Worker: needs `maxRetriesPerRequest: null`. */
+  connection: Redis;
+  /** For recording attempts. */
+  redis: Redis;
+  keys: KeySpace;
+  settings: NotifySettings;
+  logger?: Logger;
+  /** How long a task's attempt list is kept after its last attempt. */
+  retentionMs: number;
+  tuning?: CallbackWorkerTuning;
+}
+
+/** The consumer side: any number of worker processes may run one. */
+export class CallbackWorker {
+  private worker: Worker | null = null;
+  private agent: Agent | null = null;
+  private readonly delivery: DeliveryOptions;
+
+  constructor(private readonly opts: CallbackWorkerOptions) {
+    this.delivery = {
+      secret: opts.settings.secret,
+      allowPrivate: opts.settings.allowPrivate,
+      timeoutMs: opts.settings.timeoutMs,
+    };
+  }
+
+  start(): void {
+    if (this.worker) return;
+    const { keys, settings, tuning } = this.opts;
+    this.agent = deliveryAgent(this.delivery);
+    this.worker = new Worker(keys.notifyQueue, (job: Job) => this.process(job), {
+      connection: this.opts.connection,
+      prefix: keys.prefix,
+      concurrency: settings.concurrency,
+      lockDuration: tuning?.lockDuration ?? 30_000,
+      stalledInterval: tuning?.stalledInterval ?? 30_000,
+      maxStalledCount: tuning?.maxStalledCount ?? 5,
+      settings: {
+        backoffStrategy: (attemptsMade: number, _type?: string, error?: Error) =>
+          error instanceof RetryDeliveryError
+            ? error.delayMs
+            : (retryDelayMs(attemptsMade, settings.backoffSeconds, null) ?? 0),
+      },
+    });
+    this.worker.on("error", (error) => this.opts.logger?.error({ err: error }, "callback worker error"));
+  }
+
+  /** Graceful: stops taking jobs and waits for deliveries in flight. */
+  async close(): Promise<void> {
+    await this.worker?.close();
+    await this.agent?.close();
+    this.worker = null;
+    this.agent = null;
+  }
+
+  private async process(job: Job): Promise<{ status: number }> {
+    const data = CallbackJobSchema.parse(job.data);
+    const attempt = job.attemptsMade + 1;
+    const outcome = await deliverOnce(data, this.agent!, this.delivery);
+    const at = Date.now();
+    const record = (fields: Pick<DeliveryAttempt, "status" | "error" | "nextAttemptAt" | "delivered">) =>
+      recordAttempt(
+        this.opts.redis,
+        this.opts.keys,
+        data.taskId,
+        { at, eventId: data.eventId, event: data.event, url: data.url, attempt, ...fields },
+        this.opts.retentionMs,
+      );
+    switch (outcome.kind) {
+      case "delivered":
+        await record({ status: outcome.status, error: null, nextAttemptAt: null, delivered: true });
+        this.log(data, attempt, "info", "callback delivered", { status: outcome.status });
+        return { status: outcome.status };
+      case "gone":
+        await record({
+          status: outcome.status,
+          error: "410 Gone: stopped",
+          nextAttemptAt: null,
+          delivered: false,
+        });
+        this.log(data, attempt, "warn", "callback receiver answered 410, stopped", {});
+        throw new UnrecoverableError("gone: receiver answered 410");
+      case "refused":
+        await record({ status: null, error: outcome.error, nextAttemptAt: null, delivered: false });
+        this.log(data, attempt, "warn", "callback target refused", { error: outcome.error });
+        throw new UnrecoverableError(
+          outcome.error.startsWith("refused:") ? outcome.error : `refused: ${outcome.error}`,
+        );
+      case "retry": {
+        const error = outcome.error ?? "failed";
+        const delay = retryDelayMs(attempt, this.opts.settings.backoffSeconds, outcome.retryAfterMs);
+        await record({
+          status: outcome.status,
+          error,
+          nextAttemptAt: delay === null ? null : at + delay,
+          delivered: false,
+        });
+        this.log(data, attempt, "warn", "callback attempt failed", { status: outcome.status, error, delay });
+        if (delay === null) throw new UnrecoverableError(`exhausted after ${attempt} attempts: ${error}`);
+        throw new RetryDeliveryError(error, delay);
+      }
+    }
+  }
+
+  private log(
+    data: CallbackJob,
+    attempt: number,
+    level: "info" | "warn",
+    message: string,
+    extra: Record<string, unknown>,
+  ): void {
+    // The origin only: a hook's path or query may carry the receiver's own secret.
+    const target = URL.canParse(data.url) ? new URL(data.url).origin : "invalid";
+    this.opts.logger?.[level](
+      { taskId: data.taskId, eventId: data.eventId, target, attempt, ...extra },
+      message,
+    );
+  }
+}
