@@ -1,0 +1,75 @@
+import { MJ_APPLICATION_ID, MJ_BOT_AUTHOR } from "./discord-objects.js";
+
+/** Midjourney's slash commands with the ids/versions of discord-protocol.md §1.2 (2024-08 command index). */
+type Option = { type: number; name: string; description: string; required?: boolean };
+const cmd = (id: string, version: string, name: string, description: string, options: Option[] = []) => ({
+  id,
+  type: 1,
+  application_id: MJ_APPLICATION_ID,
+  version,
+  name,
+  description,
+  options,
+  dm_permission: true,
+  contexts: [0, 1, 2],
+  integration_types: [0, 1],
+  global_popularity_rank: 1,
+});
+
+const COMMANDS = [
+  cmd("938956540159881230", "1237876415471554623", "imagine", "Create images with Midjourney", [
+    { type: 3, name: "prompt", description: "The prompt to imagine", required: true },
+  ]),
+  cmd(
+    "1092492867185950852",
+    "1237876415471554625",
+    "describe",
+    "Writes four example prompts based on an image you upload",
+    [
+      { type: 11, name: "image", description: "the image to describe" },
+      { type: 3, name: "link", description: "…" },
+    ],
+  ),
+  cmd("1062880104792997970", "1237876415471554624", "blend", "Blend images together seamlessly!", [
+    { type: 11, name: "image1", description: "First image to add to the blend", required: true },
+    { type: 11, name: "image2", description: "Second image to add to the blend", required: true },
+    { type: 3, name: "dimensions", description: "The dimensions of the image." },
+  ]),
+  cmd("1121575372539039774", "1247736572414001223", "shorten", "Analyzes and shortens a prompt", [
+    { type: 3, name: "prompt", description: "The prompt to shorten", required: true },
+  ]),
+  cmd("1169435442328911902", "1247736572414001224", "show", "Shows the job view based on job id", [
+    { type: 3, name: "job_id", description: "The job ID of the job you want to show.", required: true },
+  ]),
+  cmd("1000850743479255081", "1237876415790055475", "settings", "View and adjust your personal settings."),
+  cmd("972289487818334209", "1237876415735660565", "info", "View information about your profile."),
+  cmd("972289487818334212", "1237876415735660572", "fast", "Switch to fast mode"),
+  cmd("972289487818334213", "1237876415735660573", "relax", "Switch to relax mode"),
+  cmd("1124132684143271996", "1237876415790055474", "turbo", "Switch to turbo mode"),
+];
+
+export function commandIndex() {
+  return {
+    applications: [
+      {
+        id: MJ_APPLICATION_ID,
+        name: "Midjourney Bot",
+        description:
+          "Generate an image based on a text prompt using the </imagine:938956540159881230> command!",
+        icon: MJ_BOT_AUTHOR.avatar,
+        bot: {
+          ...MJ_BOT_AUTHOR,
+          flags: 589824,
+          accent_color: null,
+          avatar_decoration_data: null,
+          banner: null,
+          banner_color: null,
+        },
+        bot_id: MJ_APPLICATION_ID,
+        flags: "94371840",
+      },
+    ],
+    application_commands: COMMANDS,
+    version: "1247736572414001224",
+  };
+}

@@ -1,0 +1,18 @@
+export { IMAGINE_COMMAND_ID, MJ_APPLICATION_ID } from "./discord-objects.js";
+export { startSimulator } from "./server.js";
+export type {
+  AccountRef,
+  AccountStats,
+  FailureKind,
+  GatewayStats,
+  InteractionRecord,
+  LoggerLike,
+  RateLimitSpec,
+  SimAccount,
+  SimAccountOptions,
+  SimControl,
+  SimStats,
+  Simulator,
+  SimulatorOptions,
+} from "./types.js";
+export { FAILURE_KINDS } from "./types.js";

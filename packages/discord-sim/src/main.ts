@@ -1,0 +1,45 @@
+import pino from "pino";
+import { z } from "zod";
+import { startSimulator } from "./server.js";
+
+/** `pnpm start:sim`: a standalone simulator on loopback. */
+const Env = z.object({
+  // 0 = any free port.
+  SIM_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  SIM_ACCOUNTS: z.coerce.number().int().min(1).max(10_000).default(3),
+  // Realistic pacing for demos; tests pass 0 in-process.
+  SIM_STEP_DELAY_MS: z.coerce.number().int().min(0).default(1000),
+  SIM_HOST: z.string().default("127.0.0.1"),
+});
+
+const parsed = Env.safeParse(process.env);
+if (!parsed.success) {
+  for (const issue of parsed.error.issues) console.error(`${issue.path.join(".")}: ${issue.message}`);
+  process.exit(1);
+}
+const env = parsed.data;
+const sim = await startSimulator({
+  port: env.SIM_PORT,
+  host: env.SIM_HOST,
+  accounts: env.SIM_ACCOUNTS,
+  stepDelayMs: env.SIM_STEP_DELAY_MS,
+  logger: pino({ name: "discord-sim", level: process.env.LOG_LEVEL ?? "info" }),
+});
+// Simulator tokens are printed on purpose: they are what a client needs and are worthless elsewhere.
+const accounts = sim.accounts.map((a) => ({
+  id: a.id,
+  token: a.token,
+  guildId: a.guildId,
+  channelId: a.channelId,
+}));
+console.log(JSON.stringify({ apiUrl: sim.apiUrl, gatewayUrl: sim.gatewayUrl, accounts }));
+console.log(`DISCORD_API_URL=${sim.apiUrl}`);
+console.log(`DISCORD_GATEWAY_URL=${sim.gatewayUrl}`);
+console.log(`MJ_ACCOUNTS='${JSON.stringify(accounts)}'`);
+
+const stop = async () => {
+  await sim.close();
+  process.exit(0);
+};
+process.once("SIGINT", stop);
+process.once("SIGTERM", stop);
