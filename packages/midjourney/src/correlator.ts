@@ -28,7 +28,7 @@ export interface CorrelatorOptions {
   clockSkewMs?: number;
   /**
    * How many handled message ids are remembered, so REST catch-up never re-emits effects.
-   * @defaultValue 2000
+   * @defaultValue 500
    */
   handledMemory?: number;
 }
@@ -74,7 +74,7 @@ export class Correlator {
     this.ambiguityWindowMs = opts.ambiguityWindowMs ?? 1000;
     this.interactionClaimWindowMs = opts.interactionClaimWindowMs ?? 60_000;
     this.clockSkewMs = opts.clockSkewMs ?? 10_000;
-    this.handledMemory = opts.handledMemory ?? 2000;
+    this.handledMemory = opts.handledMemory ?? 500;
   }
 
   /** Sets the account's user id once READY tells it. */
@@ -163,7 +163,6 @@ export class Correlator {
           (s) =>
             !s.job.interactionId &&
             !s.job.progressMessageId &&
-            s.job.sentAt <= now &&
             now - s.job.sentAt <= this.interactionClaimWindowMs,
         ),
       );
