@@ -76,6 +76,8 @@ interface Connection {
 /** Close codes we use ourselves: 1000 ends the session, 4000 keeps it resumable (§3.5). */
 const CLOSE_INVALIDATE = 1000;
 const CLOSE_KEEP_SESSION = 4000;
+/** Reconnect attempts on `resume_gateway_url` before resuming on the original URL instead. */
+const RESUME_HOST_ATTEMPTS = 3;
 
 /**
  * One user-account gateway connection (discord-protocol.md §3): identify, heartbeats with ACK
@@ -200,7 +202,9 @@ export class GatewayClient extends EventEmitter {
       this.#resumeGatewayUrl = null;
       this.#seq = null;
     }
-    const url = mode === "resume" ? resumeUrl(this.#resumeGatewayUrl, this.#url) : this.#url;
+    // After a few failed tries the regional resume host may be gone; the main gateway also takes op 6.
+    const useResumeHost = mode === "resume" && this.#attempt < RESUME_HOST_ATTEMPTS;
+    const url = useResumeHost ? resumeUrl(this.#resumeGatewayUrl, this.#url) : this.#url;
     this.#setState("connecting");
     this.#log.debug({ url, mode }, "gateway connecting");
     const ws = new WebSocket(url, { handshakeTimeout: 15_000, perMessageDeflate: false });

@@ -102,8 +102,11 @@ export class FakeGateway {
 
   /** READY.resume_gateway_url: another path and no query string, like `wss://gateway-us-east1-b.discord.gg`. */
   get resumeGatewayUrl(): string {
-    return `ws://127.0.0.1:${this.port}/resume`;
+    return this.resumeGatewayUrlOverride ?? `ws://127.0.0.1:${this.port}/resume`;
   }
+
+  /** Set to announce a resume host that does not answer. */
+  resumeGatewayUrlOverride: string | null = null;
 
   framesWithOp(op: number): Frame[] {
     return this.connections.flatMap((c) => c.frames.filter((f) => f.op === op));

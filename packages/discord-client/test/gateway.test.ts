@@ -92,7 +92,7 @@ describe("gateway session", () => {
   });
 
   it("sends heartbeats with the last sequence and keeps the connection while they are acknowledged", async () => {
-    gateway.heartbeatInterval = 300;
+    gateway.heartbeatInterval = 500;
     const { client, seen } = startClient();
     await client.connect();
     await until(() => gateway.framesWithOp(1).length >= 3, "three heartbeats arrived");
@@ -218,6 +218,23 @@ describe("gateway session", () => {
     expect(client.state).toBe("ready");
     expect(seen.fatal).toEqual([]);
     expectNoTokenIn(seen, client);
+  });
+
+  it("resumes on the original URL when the announced resume host stays unreachable", async () => {
+    const dead = await FakeGateway.start(token);
+    const deadPort = dead.port;
+    await dead.stop();
+    gateway.resumeGatewayUrlOverride = `ws://127.0.0.1:${deadPort}/resume`;
+    const { client, seen } = startClient();
+    await client.connect();
+    const sessionId = client.sessionId;
+    gateway.drop();
+    await until(() => seen.resumed === 1, "the client resumed");
+
+    expect(seen.reconnects.length).toBeGreaterThanOrEqual(3);
+    expect(seen.reconnects.every((r) => r.resume)).toBe(true);
+    expect(gateway.connections[1]?.path).toBe("/");
+    expect(gateway.framesWithOp(6)[0]?.d).toMatchObject({ session_id: sessionId, seq: 1 });
   });
 
   it("close() ends the session with 1000; closeKeepSession() keeps it resumable", async () => {
