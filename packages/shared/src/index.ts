@@ -2,6 +2,7 @@ export * from "./accounts.js";
 export * from "./env.js";
 export * from "./errors.js";
 export * from "./ids.js";
+export * from "./jobs.js";
 export * from "./keys.js";
 export * from "./logger.js";
 export * from "./redis.js";

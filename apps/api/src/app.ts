@@ -1,0 +1,114 @@
+import { createServer, type RequestListener } from "node:http";
+import formbody from "@fastify/formbody";
+import multipart from "@fastify/multipart";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import { AccountDirectory, ApiError, type KeySpace, TaskStore } from "@mjg/shared";
+import Fastify, { type FastifyInstance } from "fastify";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { requireSecret } from "./http/auth.js";
+import { installErrorEnvelope } from "./http/envelope.js";
+import { healthRoutes } from "./http/health.js";
+import { submitRoutes } from "./submit/route.js";
+import { TaskSubmitter } from "./submit/service.js";
+import { taskRoutes } from "./tasks/routes.js";
+
+export interface ApiOptions {
+  /** Fail-fast connection (see connectRedis): a Redis outage must answer 503, not hang. */
+  redis: Redis;
+  keys: KeySpace;
+  logger: Logger | false;
+  timeoutMs: number;
+  retentionMs: number;
+  bodyLimit?: number;
+  promptMaxLength?: number;
+  apiSecret?: string | undefined;
+  /** Refuses a notifyHook up front (SSRF guard); throws ApiError. */
+  checkNotifyHook?: (url: string) => Promise<void>;
+  translate?: (prompt: string) => Promise<string>;
+}
+
+export interface Api {
+  app: FastifyInstance;
+  store: TaskStore;
+  submitter: TaskSubmitter;
+}
+
+// Long GET query strings (a 100 KB prompt) must reach the validator and get a 400, not a bare 431.
+const MAX_HEADER_BYTES = 256 * 1024;
+
+export async function buildApi(options: ApiOptions): Promise<Api> {
+  const app = Fastify({
+    loggerInstance: options.logger || undefined,
+    logger: options.logger === false ? false : undefined,
+    bodyLimit: options.bodyLimit ?? 262_144,
+    routerOptions: { ignoreDuplicateSlashes: true, ignoreTrailingSlash: true },
+    requestIdHeader: "x-request-id",
+    serverFactory: (handler: RequestListener) => createServer({ maxHeaderSize: MAX_HEADER_BYTES }, handler),
+  } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
+
+  // Requests are validated by zod in the handlers; the route schemas only document them.
+  app.setValidatorCompiler(() => (value) => ({ value }));
+  app.setSerializerCompiler(() => (value) => JSON.stringify(value));
+  installErrorEnvelope(app);
+
+  await app.register(formbody);
+  await app.register(multipart, {
+    attachFieldsToBody: "keyValues",
+    limits: { fieldSize: options.bodyLimit ?? 262_144, files: 0, fields: 50 },
+  });
+  // Clients that post JSON as text/plain (a bare fetch) still work; anything else reads as a form.
+  app.addContentTypeParser("text/plain", { parseAs: "string" }, (_request, body, done) => {
+    const text = String(body).trim();
+    if (text === "") return done(null, {});
+    if (text.startsWith("{")) {
+      try {
+        return done(null, JSON.parse(text));
+      } catch {
+        return done(new ApiError("INVALID_JSON"), undefined);
+      }
+    }
+    return done(null, Object.fromEntries(new URLSearchParams(text)));
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: "Midjourney API gateway", version: "0.1.0" },
+      components: {
+        securitySchemes: { apiSecret: { type: "apiKey", in: "header", name: "mj-api-secret" } },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+
+  healthRoutes(app, options.redis);
+
+  const store = new TaskStore({
+    redis: options.redis,
+    keys: options.keys,
+    retentionMs: options.retentionMs,
+    timeoutMs: options.timeoutMs,
+  });
+  const submitter = new TaskSubmitter({
+    store,
+    directory: new AccountDirectory(options.redis, options.keys),
+    keys: options.keys,
+    connection: options.redis,
+    checkNotifyHook: options.checkNotifyHook,
+    translate: options.translate,
+  });
+
+  await app.register(async (api) => {
+    if (options.apiSecret) api.addHook("onRequest", requireSecret(options.apiSecret));
+    // While Redis is away, answer at once instead of waiting on a connection that is not there.
+    api.addHook("onRequest", async () => {
+      if (options.redis.status !== "ready") throw new ApiError("REDIS_UNAVAILABLE");
+    });
+    submitRoutes(api, submitter, options.promptMaxLength ?? 6_000);
+    taskRoutes(api, store);
+  });
+
+  app.addHook("onClose", async () => submitter.close());
+  return { app, store, submitter };
+}

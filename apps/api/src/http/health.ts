@@ -1,0 +1,15 @@
+import type { FastifyInstance } from "fastify";
+import type { Redis } from "ioredis";
+
+/** /healthz: the process answers. /readyz: and Redis answers too. */
+export function healthRoutes(app: FastifyInstance, redis: Redis): void {
+  app.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));
+  app.get("/readyz", { schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await redis.ping();
+      return { status: "ready", redis: "up" };
+    } catch {
+      return reply.status(503).send({ status: "not ready", redis: "down" });
+    }
+  });
+}

@@ -1,0 +1,27 @@
+import { type AccountDirectory, type AccountStatus, ApiError, isAvailable, rankAccounts } from "@mjg/shared";
+
+/**
+ * Takes a slot on an account for a new task: the parent's account for UPSCALE / VARIATION,
+ * otherwise the least-loaded enabled one. Refuses with 429 when every wait list is full.
+ */
+export async function reserveAccount(
+  directory: AccountDirectory,
+  taskId: string,
+  deadline: number,
+  parentAccountId: string | null,
+): Promise<AccountStatus> {
+  if (parentAccountId !== null) {
+    const account = await directory.get(parentAccountId);
+    if (!account || !isAvailable(account)) throw new ApiError("PARENT_ACCOUNT_UNAVAILABLE");
+    if (!(await directory.reserve(account, taskId, deadline))) throw new ApiError("ACCOUNT_QUEUE_FULL");
+    return account;
+  }
+  const accounts = (await directory.list()).filter(isAvailable);
+  if (accounts.length === 0) throw new ApiError("NO_ACCOUNT");
+  const ranked = rankAccounts(accounts, await directory.loads(accounts.map((account) => account.id)));
+  // Another API process may fill an account between ranking and reserving: try the next one.
+  for (const account of ranked) {
+    if (await directory.reserve(account, taskId, deadline)) return account;
+  }
+  throw new ApiError("QUEUES_FULL");
+}

@@ -1,0 +1,42 @@
+import { ApiError, InvalidCursorError, publicTask, type TaskStore } from "@mjg/shared";
+import type { FastifyInstance } from "fastify";
+import { requestFields } from "../http/fields.js";
+import { taskListResponse, taskResponse } from "../http/openapi.js";
+import { seedRoute } from "../http/seed-route.js";
+import { FetchInputSchema, ListInputSchema, parseFetchInput, parseListInput } from "./schema.js";
+
+export const NEXT_CURSOR_HEADER = "x-next-cursor";
+
+export function taskRoutes(app: FastifyInstance, store: TaskStore): void {
+  seedRoute(app, {
+    url: "/api/v1/task/fetch",
+    summary: "Fetch one task record by _id",
+    fields: FetchInputSchema,
+    response: taskResponse,
+    handler: async (request) => {
+      const { _id } = parseFetchInput(requestFields(request));
+      const record = await store.get(_id);
+      if (!record) throw new ApiError("TASK_NOT_FOUND");
+      return publicTask(record);
+    },
+  });
+
+  seedRoute(app, {
+    url: "/api/v1/task/list",
+    summary: "List task records, newest first",
+    description: `One page as a plain array, filtered by status, action and state. For the next (older) page pass the \`${NEXT_CURSOR_HEADER}\` response header back as \`cursor\`; it is absent on the last page.`,
+    fields: ListInputSchema,
+    response: taskListResponse,
+    handler: async (request, reply) => {
+      const query = parseListInput(requestFields(request));
+      try {
+        const page = await store.list(query);
+        if (page.nextCursor) reply.header(NEXT_CURSOR_HEADER, page.nextCursor);
+        return page.tasks.map(publicTask);
+      } catch (error) {
+        if (error instanceof InvalidCursorError) throw new ApiError("INVALID_CURSOR");
+        throw error;
+      }
+    },
+  });
+}

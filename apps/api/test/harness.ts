@@ -1,0 +1,73 @@
+import { AccountDirectory, type AccountStatus, connectRedis, keySpace, redisReady } from "@mjg/shared";
+import { dropPrefix, TEST_REDIS_URL, uniquePrefix } from "@mjg/shared/testing";
+import type { Redis } from "ioredis";
+import { type Api, type ApiOptions, buildApi } from "../src/app.js";
+
+export interface Harness {
+  url: string;
+  api: Api;
+  redis: Redis;
+  prefix: string;
+  directory: AccountDirectory;
+  keys: ReturnType<typeof keySpace>;
+  close(): Promise<void>;
+}
+
+export function accountStatus(id: string, extra: Partial<AccountStatus> = {}): AccountStatus {
+  return {
+    id,
+    enabled: true,
+    disabledReason: null,
+    concurrency: 3,
+    queueSize: 10,
+    owner: null,
+    gateway: "ready",
+    lastError: null,
+    updatedAt: Date.now(),
+    ...extra,
+  };
+}
+
+/** A real API on a free port over the real Redis, isolated by a key prefix. */
+export async function startApi(
+  options: Partial<ApiOptions> & { accounts?: AccountStatus[]; redisUrl?: string } = {},
+): Promise<Harness> {
+  const prefix = uniquePrefix("api");
+  const redis = connectRedis(options.redisUrl ?? TEST_REDIS_URL, { failFast: true, name: "api-test" });
+  await redisReady(redis);
+  const keys = keySpace(prefix);
+  const directory = new AccountDirectory(redis, keys);
+  for (const account of options.accounts ?? [accountStatus("a1")]) await directory.put(account);
+  const api = await buildApi({
+    redis,
+    keys,
+    logger: false,
+    timeoutMs: 600_000,
+    retentionMs: 86_400_000,
+    ...options,
+  });
+  const address = await api.app.listen({ port: 0, host: "127.0.0.1" });
+  return {
+    url: address,
+    api,
+    redis,
+    prefix,
+    directory,
+    keys,
+    async close() {
+      await api.app.close();
+      if (redis.status === "ready") await dropPrefix(redis, prefix);
+      redis.disconnect();
+    },
+  };
+}
+
+export async function taskKeys(harness: Harness): Promise<string[]> {
+  return harness.redis.keys(`${harness.prefix}:task:*`);
+}
+
+/** Test answers are read loosely: assertions, not types, check their shape. */
+// biome-ignore lint/suspicious/noExplicitAny: see above
+export async function json(response: Response): Promise<any> {
+  return response.json();
+}

@@ -1,0 +1,19 @@
+import { z } from "zod";
+
+/** Jobs carry only the task id: the record in Redis is the truth, and no token ever rides in job data. */
+export const TaskJobSchema = z.object({ taskId: z.string() });
+export type TaskJob = z.infer<typeof TaskJobSchema>;
+
+export const TASK_JOB_NAME = "task";
+
+/** Job options for an account queue; the job id is the task id, so a task is queued at most once. */
+export function taskJobOptions(taskId: string) {
+  return {
+    jobId: taskId,
+    // The task record outlives the job: keep queues small (Redis bytes per task).
+    removeOnComplete: true,
+    removeOnFail: { age: 24 * 3600, count: 10_000 },
+    attempts: 5,
+    backoff: { type: "exponential" as const, delay: 5_000 },
+  };
+}
