@@ -605,3 +605,51 @@ describe("catching up from the channel history after a restart", () => {
     expect(correlator.tracked()[0]?.progressMessageId).toBe(progressId);
   });
 });
+
+describe("odd but real event shapes", () => {
+  it("a partial MESSAGE_UPDATE (no author) of a known progress message still reports progress", () => {
+    const correlator = new Correlator({ channelId: CHANNEL, userId: USER });
+    correlator.track(imagine("t", "moon", T0, { progressMessageId: "555" }));
+    expect(
+      correlator.onDispatch(
+        "MESSAGE_UPDATE",
+        { id: "555", channel_id: CHANNEL, content: `**moon** - <@${USER}> (62%) (fast)` },
+        T0,
+      ),
+    ).toEqual([{ type: "progress", taskId: "t", progress: 62, progressMessageId: "555" }]);
+    // An author-less update of some other message is not trusted.
+    expect(
+      correlator.onDispatch(
+        "MESSAGE_UPDATE",
+        { id: "556", channel_id: CHANNEL, content: `**moon** - <@${USER}> (70%) (fast)` },
+        T0,
+      ),
+    ).toEqual([]);
+  });
+
+  it("an edit of an older grid (a used button turning blue) is never taken for a new result", () => {
+    const correlator = new Correlator({ channelId: CHANNEL, userId: USER });
+    correlator.track(imagine("t", "moon", T0, { interactionId: "1" }));
+    const oldGrid = botMessage({
+      id: idAt(T0 - 60_000),
+      content: `**moon** - <@${USER}> (fast)`,
+      imageUrl: cdn(`x_${HASH_A}.png`),
+      jobHash: HASH_A,
+    });
+    expect(correlator.onDispatch("MESSAGE_UPDATE", oldGrid, T0 + 5000)).toEqual([]);
+    expect(correlator.tracked()).toHaveLength(1);
+  });
+
+  it("a captcha modal takes the account out of rotation and fails the task it answers", () => {
+    const correlator = new Correlator({ channelId: CHANNEL });
+    const job = imagine("t", "x");
+    correlator.track(job);
+    expect(
+      correlator.onDispatch(
+        "INTERACTION_IFRAME_MODAL_CREATE",
+        { id: "9", nonce: job.nonce, custom_id: "MJ::iframe::abc", iframe_path: "/captcha/embedded/xyz" },
+        T0,
+      ),
+    ).toEqual([{ type: "account", taskId: "t", reason: "[Action required to continue] captcha" }]);
+  });
+});
