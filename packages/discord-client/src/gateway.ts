@@ -37,8 +37,8 @@ export interface GatewayOptions {
   reconnectDelayMs?: (attempt: number) => number;
   /** Wait after op 9 Invalid Session. @defaultValue random 1–5 s, as Discord asks (§3.5) */
   invalidSessionDelayMs?: () => number;
-  /** Give up on a socket that sends no Hello within this time. @defaultValue 20000 */
-  helloTimeoutMs?: number;
+  /** Give up on a socket that sends no Hello, or no READY / RESUMED after it, within this time. @defaultValue 30000 */
+  handshakeTimeoutMs?: number;
 }
 
 export interface GatewayFatal {
@@ -70,7 +70,8 @@ interface Connection {
   /** Whether op 11 arrived since the last heartbeat we sent (§3.2). */
   acked: boolean;
   heartbeatTimer: NodeJS.Timeout | null;
-  helloTimer: NodeJS.Timeout | null;
+  /** Bounds the wait for Hello, then for READY / RESUMED. */
+  handshakeTimer: NodeJS.Timeout | null;
 }
 
 /** Close codes we use ourselves: 1000 ends the session, 4000 keeps it resumable (§3.5). */
@@ -94,7 +95,7 @@ export class GatewayClient extends EventEmitter {
   readonly #properties: object;
   readonly #reconnectDelayMs: (attempt: number) => number;
   readonly #invalidSessionDelayMs: () => number;
-  readonly #helloTimeoutMs: number;
+  readonly #handshakeTimeoutMs: number;
 
   #state: GatewayState = "idle";
   #sessionId: string | null = null;
@@ -125,7 +126,7 @@ export class GatewayClient extends EventEmitter {
     this.#properties = opts.identifyProperties ?? DEFAULT_IDENTIFY_PROPERTIES;
     this.#reconnectDelayMs = opts.reconnectDelayMs ?? ((attempt) => defaultReconnectDelayMs(attempt));
     this.#invalidSessionDelayMs = opts.invalidSessionDelayMs ?? (() => defaultInvalidSessionDelayMs());
-    this.#helloTimeoutMs = opts.helloTimeoutMs ?? 20_000;
+    this.#handshakeTimeoutMs = opts.handshakeTimeoutMs ?? 30_000;
   }
 
   get state(): GatewayState {
@@ -208,13 +209,9 @@ export class GatewayClient extends EventEmitter {
     this.#setState("connecting");
     this.#log.debug({ url, mode }, "gateway connecting");
     const ws = new WebSocket(url, { handshakeTimeout: 15_000, perMessageDeflate: false });
-    const conn: Connection = { ws, mode, acked: true, heartbeatTimer: null, helloTimer: null };
+    const conn: Connection = { ws, mode, acked: true, heartbeatTimer: null, handshakeTimer: null };
     this.#conn = conn;
-    conn.helloTimer = setTimeout(() => {
-      if (this.#conn !== conn) return;
-      this.#log.warn("gateway sent no hello; reconnecting");
-      this.#reconnect(conn, mode === "resume");
-    }, this.#helloTimeoutMs);
+    this.#armHandshakeTimer(conn, "hello");
     ws.on("message", (data: WebSocket.RawData) => {
       if (this.#conn === conn) this.#onMessage(conn, data);
     });
@@ -223,8 +220,18 @@ export class GatewayClient extends EventEmitter {
     });
     ws.on("error", (err: Error) => {
       // A close event always follows; only note why.
-      this.#log.warn({ error: safeErrorMessage(err, this.#token) }, "gateway socket error");
+      const level = this.#conn === conn ? "warn" : "debug";
+      this.#log[level]({ error: safeErrorMessage(err, this.#token) }, "gateway socket error");
     });
+  }
+
+  #armHandshakeTimer(conn: Connection, awaiting: "hello" | "session"): void {
+    if (conn.handshakeTimer) clearTimeout(conn.handshakeTimer);
+    conn.handshakeTimer = setTimeout(() => {
+      if (this.#conn !== conn) return;
+      this.#log.warn({ awaiting }, "gateway handshake stalled; reconnecting");
+      this.#reconnect(conn, conn.mode === "resume");
+    }, this.#handshakeTimeoutMs);
   }
 
   #onMessage(conn: Connection, data: WebSocket.RawData): void {
@@ -271,8 +278,6 @@ export class GatewayClient extends EventEmitter {
   }
 
   #onHello(conn: Connection, d: unknown): void {
-    if (conn.helloTimer) clearTimeout(conn.helloTimer);
-    conn.helloTimer = null;
     const hello = HelloSchema.safeParse(d);
     const interval = hello.success ? hello.data.heartbeat_interval : 41_250;
     this.#startHeartbeat(conn, interval);
@@ -283,6 +288,7 @@ export class GatewayClient extends EventEmitter {
       this.#setState("identifying");
       this.#send(conn, identifyFrame(this.#token, this.#properties));
     }
+    this.#armHandshakeTimer(conn, "session");
   }
 
   #startHeartbeat(conn: Connection, intervalMs: number): void {
@@ -318,14 +324,12 @@ export class GatewayClient extends EventEmitter {
       } else {
         this.#log.error("gateway READY without a session_id; the session cannot be resumed");
       }
-      this.#attempt = 0;
-      this.#setState("ready");
+      this.#sessionReady();
       this.#log.info({ userId: this.#userId }, "gateway ready");
       this.emit("ready", d);
       this.#settle();
     } else if (t === "RESUMED") {
-      this.#attempt = 0;
-      this.#setState("ready");
+      this.#sessionReady();
       this.#log.info({ seq: this.#seq }, "gateway resumed");
       this.emit("resumed");
       this.#settle();
@@ -385,9 +389,9 @@ export class GatewayClient extends EventEmitter {
 
   #stopTimers(conn: Connection): void {
     if (conn.heartbeatTimer) clearTimeout(conn.heartbeatTimer);
-    if (conn.helloTimer) clearTimeout(conn.helloTimer);
+    if (conn.handshakeTimer) clearTimeout(conn.handshakeTimer);
     conn.heartbeatTimer = null;
-    conn.helloTimer = null;
+    conn.handshakeTimer = null;
   }
 
   #send(conn: Connection, payload: object): boolean {
@@ -400,6 +404,14 @@ export class GatewayClient extends EventEmitter {
     if (conn.ws.readyState !== WebSocket.OPEN) return false;
     conn.ws.send(text);
     return true;
+  }
+
+  #sessionReady(): void {
+    this.#attempt = 0;
+    const conn = this.#conn;
+    if (conn?.handshakeTimer) clearTimeout(conn.handshakeTimer);
+    if (conn) conn.handshakeTimer = null;
+    this.#setState("ready");
   }
 
   #settle(err?: Error): void {

@@ -74,6 +74,8 @@ export class FakeGateway {
   heartbeatInterval = 41_250;
   /** Whether heartbeats on connection `index` get an op 11 back. */
   ackWhen: (index: number) => boolean = () => true;
+  /** Whether identify / resume on connection `index` gets any answer. */
+  answerSessionWhen: (index: number) => boolean = () => true;
   /** Resumes replay this many already-seen dispatches too, as a careless server might. */
   replayOverlap = 0;
   current: FakeConnection | null = null;
@@ -175,6 +177,8 @@ export class FakeGateway {
     if (frame.op === 1) {
       // The exact ACK frame of gw-09.
       if (this.ackWhen(conn.index)) conn.ws.send(JSON.stringify({ t: null, s: null, op: 11, d: null }));
+    } else if ((frame.op === 2 || frame.op === 6) && !this.answerSessionWhen(conn.index)) {
+      return;
     } else if (frame.op === 2) {
       if (d?.token !== this.validToken) {
         conn.ws.close(4004, "Authentication failed.");

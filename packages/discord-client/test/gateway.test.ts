@@ -237,6 +237,16 @@ describe("gateway session", () => {
     expect(gateway.framesWithOp(6)[0]?.d).toMatchObject({ session_id: sessionId, seq: 1 });
   });
 
+  it("starts over when the gateway never answers the identify", async () => {
+    gateway.answerSessionWhen = (index) => index > 0;
+    const { client, seen } = startClient({ handshakeTimeoutMs: 300 });
+    await client.connect();
+
+    expect(gateway.framesWithOp(2)).toHaveLength(2);
+    expect(seen.reconnects).toEqual([{ attempt: 1, resume: false }]);
+    expect(client.state).toBe("ready");
+  });
+
   it("close() ends the session with 1000; closeKeepSession() keeps it resumable", async () => {
     const { client, seen } = startClient();
     await client.connect();
