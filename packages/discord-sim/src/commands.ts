@@ -48,6 +48,9 @@ const COMMANDS = [
   cmd("1124132684143271996", "1237876415790055474", "turbo", "Switch to turbo mode"),
 ];
 
+// The application's bot user has avatar_decoration_data instead of avatar_decoration (captured index).
+const { avatar_decoration: _unused, ...botUser } = MJ_BOT_AUTHOR;
+
 export function commandIndex() {
   return {
     applications: [
@@ -58,7 +61,7 @@ export function commandIndex() {
           "Generate an image based on a text prompt using the </imagine:938956540159881230> command!",
         icon: MJ_BOT_AUTHOR.avatar,
         bot: {
-          ...MJ_BOT_AUTHOR,
+          ...botUser,
           flags: 589824,
           accent_color: null,
           avatar_decoration_data: null,
