@@ -273,14 +273,14 @@ export class Correlator {
   private matchProgressMessage(message: DiscordMessage, parsed: ParsedContent): JobState | undefined {
     const open = [...this.jobs.values()].filter((s) => !s.job.progressMessageId);
     const strong = this.strongMatch(message, open);
-    if (strong) return strong;
+    if (strong && !this.misclaimed(strong, message, parsed)) return strong;
     const ref = message.message_reference?.message_id;
     if (ref) {
       // Button jobs: an ephemeral reply to the clicked message, "Upscaling image #i with …" (gw-10).
       return this.oldest(open.filter((s) => s.job.parentMessageId === ref && kindFits(s.job, parsed, true)));
     }
     const interactionId = message.interaction?.id ?? message.interaction_metadata?.id;
-    return this.oldest(
+    const byPrompt = this.oldest(
       open.filter(
         (s) =>
           (s.job.action === "IMAGINE" || s.job.action === "REROLL") &&
@@ -290,6 +290,20 @@ export class Correlator {
           (!s.job.interactionId || !interactionId || s.job.interactionId === interactionId),
       ),
     );
+    if (byPrompt && interactionId && !byPrompt.job.interactionId) byPrompt.job.interactionId = interactionId;
+    return byPrompt;
+  }
+
+  /**
+   * A nonce-less INTERACTION_CREATE claimed in FIFO order went to the wrong job when that job's
+   * own interaction was lost: its message then shows another prompt. Undo the claim.
+   */
+  private misclaimed(state: JobState, message: DiscordMessage, parsed: ParsedContent): boolean {
+    if (message.nonce === state.job.nonce || state.job.action !== "IMAGINE" || parsed.prompt === null)
+      return false;
+    if (promptMatches(state.job.prompt, parsed.prompt)) return false;
+    delete state.job.interactionId;
+    return true;
   }
 
   private onFinal(

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseContent } from "./content.js";
 
 // The parts of a Discord message object we read (discord-protocol.md §4.4); unknown keys pass through.
 
@@ -106,7 +107,8 @@ export function messageUserId(message: DiscordMessage): string | null {
   return (
     message.interaction?.user?.id ??
     message.interaction_metadata?.user?.id ??
-    /<@!?(\d+)>/.exec(message.content)?.[1] ??
+    // The mention after the prompt: a prompt may itself contain "<@…>".
+    parseContent(message.content).userId ??
     message.mentions[0]?.id ??
     null
   );

@@ -653,3 +653,37 @@ describe("odd but real event shapes", () => {
     ).toEqual([{ type: "account", taskId: "t", reason: "[Action required to continue] captcha" }]);
   });
 });
+
+describe("nonce-less interactions claimed in send order", () => {
+  it("when one job's interaction is lost, the next job's messages still go to the right task", () => {
+    const correlator = new Correlator({ channelId: CHANNEL, userId: USER });
+    correlator.track(imagine("first", "red", T0));
+    correlator.track(imagine("second", "blue", T0 + 1000));
+    // The first job's INTERACTION_CREATE never arrives; the second's is claimed by "first".
+    correlator.onDispatch("INTERACTION_CREATE", { id: "i2" }, T0 + 1100);
+    const waiting = botMessage({
+      id: idAt(T0 + 1200),
+      interactionId: "i2",
+      type: 20,
+      content: `**blue** - <@${USER}> (Waiting to start)`,
+    });
+    expect(correlator.onDispatch("MESSAGE_CREATE", waiting, T0 + 1200)).toMatchObject([
+      { type: "started", taskId: "second", interactionId: "i2" },
+    ]);
+    expect(correlator.tracked().find((j) => j.taskId === "first")?.interactionId).toBeUndefined();
+  });
+
+  it("a prompt that mentions someone is still read as our user's job", () => {
+    const correlator = new Correlator({ channelId: CHANNEL, userId: USER });
+    correlator.track(imagine("t", "portrait of <@42>", T0, { interactionId: "1" }));
+    const result = botMessage({
+      id: idAt(T0 + 1),
+      content: `**portrait of <@42>** - <@${USER}> (fast)`,
+      imageUrl: cdn(`x_${HASH_A}.png`),
+    });
+    const withoutMentions = { ...result, mentions: [] };
+    expect(correlator.onDispatch("MESSAGE_CREATE", withoutMentions, T0 + 2)).toMatchObject([
+      { type: "success", taskId: "t" },
+    ]);
+  });
+});
