@@ -105,7 +105,7 @@ export class Gateway {
     const url = new URL(req.url ?? "/", "ws://sim");
     const conn: Connection = { ws, session: null, lastBeat: Date.now(), openedAt: Date.now() };
     this.connections.add(conn);
-    ws.on("close", () => this.onClose(conn));
+    ws.on("close", (code) => this.onClose(conn, code));
     ws.on("error", () => {});
     const version = Number(url.searchParams.get("v") ?? "9");
     const encoding = url.searchParams.get("encoding") ?? "json";
@@ -281,12 +281,14 @@ export class Gateway {
     this.push(session, "RESUMED", JSON.stringify({ _trace: JSON.parse(TRACE) }));
   }
 
-  private onClose(conn: Connection): void {
+  private onClose(conn: Connection, code: number): void {
     this.connections.delete(conn);
     const session = conn.session;
     if (session && session.conn === conn) {
       session.conn = null;
       session.detachedAt = Date.now();
+      // A close with 1000/1001 ends the session; other closes leave it resumable (§3.5).
+      if (code === 1000 || code === 1001) this.forget(session);
     }
     conn.session = null;
   }

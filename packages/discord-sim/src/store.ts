@@ -22,7 +22,7 @@ export class MessageStore {
   readonly images = new BoundedMap<string, ImageSpec>(300_000);
   readonly uploads = new BoundedMap<string, { contentType: string; body: Buffer }>(1_000);
 
-  constructor(private readonly perChannel = 2_000) {}
+  constructor(private readonly perChannel = 500) {}
 
   put(msg: Message): void {
     if (msg.flags & 64) {
