@@ -1,5 +1,5 @@
 export { isPrivateAddress } from "./address.js";
-export { type DeliveryAttempt, readAttempts } from "./attempts.js";
+export { ATTEMPTS_KEPT, type DeliveryAttempt, DeliveryAttemptSchema, readAttempts } from "./attempts.js";
 export { TASK_EVENT_TYPES, type TaskEventType } from "./events.js";
 export { checkNotifyHook, type HookCheck } from "./guard.js";
 export { CallbackQueue } from "./queue.js";

@@ -86,7 +86,10 @@ export class CallbackWorker {
   }
 
   private async process(job: Job): Promise<{ status: number }> {
-    const data = CallbackJobSchema.parse(job.data);
+    const parsed = CallbackJobSchema.safeParse(job.data);
+    // A job no version of this code could deliver: fail it for inspection rather than retry it.
+    if (!parsed.success) throw new UnrecoverableError(`refused: malformed callback job ${job.id}`);
+    const data = parsed.data;
     const attempt = job.attemptsMade + 1;
     const outcome = await deliverOnce(data, this.agent!, this.delivery);
     const at = Date.now();
