@@ -1,0 +1,10 @@
+export { type BaiduOptions, BaiduTranslator, baiduSign } from "./baidu.js";
+export { BannedWords } from "./banned.js";
+export { containsCjk } from "./cjk.js";
+export { createTranslator } from "./create.js";
+export { type TranslateEnv, translateEnv } from "./env.js";
+export { TranslationError } from "./errors.js";
+export { type OpenAiOptions, OpenAiTranslator, TRANSLATION_SYSTEM_PROMPT } from "./openai.js";
+export { translatePrompt } from "./prompt.js";
+export { type PromptSegment, splitPrompt } from "./segments.js";
+export type { Translator } from "./translator.js";
