@@ -22,6 +22,8 @@ export interface KeySpace {
   accountLease(accountId: string): string;
   /** STRING: earliest time (ms) the account may send its next interaction. */
   accountPacing(accountId: string): string;
+  /** ZSET of worker process ids scored by their last heartbeat (ms). */
+  readonly workers: string;
   /** Pub/sub channel on which account enable/disable requests are announced. */
   readonly accountEvents: string;
   /** BullMQ queue name of an account's work. */
@@ -44,6 +46,7 @@ export function keySpace(prefix = "mj"): KeySpace {
     accountLoad: (id) => `${acct(id)}:load`,
     accountLease: (id) => `${acct(id)}:lease`,
     accountPacing: (id) => `${acct(id)}:pacing`,
+    workers: `${prefix}:workers`,
     accountEvents: `${prefix}:account-events`,
     accountQueue: (id) => `{acct-${id}}`,
     notifyQueue: "{notify}",

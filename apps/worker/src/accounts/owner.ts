@@ -1,0 +1,105 @@
+import type { AccountConfig, AccountDirectory, AccountStatus } from "@mjg/shared";
+import type { Logger } from "pino";
+import type { AccountLeases } from "./lease.js";
+import type { AccountRuntime } from "./runtime.js";
+
+export interface OwnerOptions {
+  accounts: AccountConfig[];
+  leases: AccountLeases;
+  directory: AccountDirectory;
+  workerId: string;
+  leaseMs: number;
+  logger: Logger;
+  createRuntime: (account: AccountConfig) => AccountRuntime;
+  /** How many worker processes are alive now (for a fair share of accounts). */
+  liveWorkers: () => Promise<number>;
+}
+
+/**
+ * Keeps this process the owner of a fair share of the accounts: takes free leases, renews its own,
+ * and stops an account's runtime the moment its lease is lost.
+ */
+export class AccountOwner {
+  readonly runtimes = new Map<string, AccountRuntime>();
+  private timer: NodeJS.Timeout | null = null;
+  private round: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(private readonly options: OwnerOptions) {}
+
+  async start(): Promise<void> {
+    await this.announce();
+    await this.runRound();
+    this.timer = setInterval(() => void this.runRound(), Math.max(200, Math.floor(this.options.leaseMs / 3)));
+  }
+
+  async stop(graceMs: number): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.round;
+    await Promise.all(
+      [...this.runtimes.values()].map(async (runtime) => {
+        await runtime.stop(graceMs);
+        await this.options.leases.release(runtime.id);
+      }),
+    );
+    this.runtimes.clear();
+  }
+
+  private runRound(): Promise<void> {
+    this.round = this.round
+      .then(() => this.balance())
+      .catch((error) => {
+        this.options.logger.warn({ err: (error as Error).message }, "lease round failed");
+      });
+    return this.round;
+  }
+
+  /** Registers every configured account (without its token) so the API can route to it. */
+  private async announce(): Promise<void> {
+    const { directory, accounts } = this.options;
+    for (const account of accounts) {
+      const existing = await directory.get(account.id);
+      const status: AccountStatus = {
+        id: account.id,
+        // Operators' run-time choice survives restarts; a config that disables the account wins.
+        enabled: account.enabled && (existing?.enabled ?? true),
+        disabledReason: existing?.disabledReason ?? null,
+        concurrency: account.concurrency,
+        queueSize: account.queueSize,
+        owner: existing?.owner ?? null,
+        gateway: existing?.gateway ?? "idle",
+        lastError: existing?.lastError ?? null,
+        updatedAt: Date.now(),
+      };
+      await directory.put(status);
+    }
+  }
+
+  private async balance(): Promise<void> {
+    if (this.stopped) return;
+    const { accounts, leases, logger } = this.options;
+    for (const [id, runtime] of this.runtimes) {
+      if (!(await leases.renew(id))) {
+        logger.warn({ account: id }, "lease lost; handing the account over");
+        this.runtimes.delete(id);
+        await runtime.stop(0);
+      }
+    }
+    const registry = new Map((await this.options.directory.list()).map((status) => [status.id, status]));
+    // Registry entries vanish when Redis is flushed or restarted: announce again.
+    if (accounts.some((account) => !registry.has(account.id))) await this.announce();
+    const share = Math.ceil(accounts.length / Math.max(1, await this.options.liveWorkers()));
+    for (const account of accounts) {
+      if (this.stopped || this.runtimes.size >= share) break;
+      if (this.runtimes.has(account.id)) continue;
+      const status = registry.get(account.id);
+      if (status && (!status.enabled || status.disabledReason)) continue;
+      if (!(await leases.acquire(account.id))) continue;
+      const runtime = this.options.createRuntime(account);
+      this.runtimes.set(account.id, runtime);
+      logger.info({ account: account.id }, "account owned");
+      await runtime.start();
+    }
+  }
+}

@@ -1,0 +1,239 @@
+import { DiscordRest, GatewayClient, type GatewayFatal } from "@mjg/discord-client";
+import {
+  type ApplicationCommand,
+  type CorrelationEffect,
+  Correlator,
+  DEFAULT_IMAGINE_COMMAND,
+  findCommand,
+} from "@mjg/midjourney";
+import {
+  type AccountConfig,
+  type AccountDirectory,
+  type KeySpace,
+  TASK_JOB_NAME,
+  type TaskJob,
+  type TaskStore,
+} from "@mjg/shared";
+import { type Job, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { effectPatch } from "../tasks/effects.js";
+import type { TaskLifecycle } from "../tasks/lifecycle.js";
+import { TaskProcessor } from "../tasks/processor.js";
+import type { PacingGate } from "./pacing.js";
+
+export interface RuntimeDeps {
+  account: AccountConfig;
+  discord: { apiUrl: string; gatewayUrl: string };
+  store: TaskStore;
+  directory: AccountDirectory;
+  lifecycle: TaskLifecycle;
+  pacing: PacingGate;
+  keys: KeySpace;
+  /** ioredis connection for BullMQ workers (maxRetriesPerRequest: null). */
+  bullConnection: Redis;
+  logger: Logger;
+  workerId: string;
+  timeoutMs: number;
+  jobLockMs: number;
+  queueFullRetryMs: number;
+}
+
+export type Waiter = (outcome: WaitOutcome) => void;
+export type WaitOutcome = { kind: "ended" } | { kind: "retry"; reason: string } | { kind: "timeout" };
+
+const TICK_MS = 250;
+// Re-reading waiting tasks catches ends decided elsewhere (the timeout sweeper, an operator).
+const RECHECK_MS = 5_000;
+
+/**
+ * Everything one owned account runs: its gateway session, its REST client, the correlator, and the
+ * BullMQ worker consuming its queue with the account's concurrency.
+ */
+export class AccountRuntime {
+  readonly gateway: GatewayClient;
+  readonly rest: DiscordRest;
+  readonly correlator: Correlator;
+  private worker: Worker<TaskJob> | null = null;
+  private readonly processor: TaskProcessor;
+  private readonly waiters = new Map<string, Waiter>();
+  private readonly effectChains = new Map<string, Promise<void>>();
+  private tickTimer: NodeJS.Timeout | null = null;
+  private lastRecheck = 0;
+  private command: ApplicationCommand | null = null;
+  private disabled: string | null = null;
+  private readonly log: Logger;
+
+  constructor(readonly deps: RuntimeDeps) {
+    const { account } = deps;
+    this.log = deps.logger.child({ account: account.id });
+    this.gateway = new GatewayClient({
+      token: account.token,
+      url: deps.discord.gatewayUrl,
+      logger: this.log,
+    });
+    this.rest = new DiscordRest({ token: account.token, apiUrl: deps.discord.apiUrl });
+    this.correlator = new Correlator({ channelId: account.channelId });
+    this.processor = new TaskProcessor(this, deps);
+  }
+
+  get id(): string {
+    return this.deps.account.id;
+  }
+
+  get disabledReason(): string | null {
+    return this.disabled;
+  }
+
+  async start(): Promise<void> {
+    this.gateway.on("dispatch", (t: string, d: unknown) => this.onDispatch(t, d));
+    this.gateway.on("ready", () => {
+      if (this.gateway.userId) this.correlator.setUserId(this.gateway.userId);
+      // A fresh session may have missed events of running tasks: read the channel's recent messages.
+      if (this.correlator.tracked().length > 0) void this.catchUp();
+    });
+    this.gateway.on("state", (state: string) => void this.report({ gateway: state }));
+    this.gateway.on("fatal", (fatal: GatewayFatal) => {
+      void this.disable(`gateway closed ${fatal.code}: ${fatal.reason}`);
+    });
+    await this.report({ owner: this.deps.workerId, gateway: this.gateway.state });
+    try {
+      await this.gateway.connect();
+    } catch (error) {
+      this.log.error({ err: (error as Error).message }, "gateway refused the account");
+      return;
+    }
+    this.tickTimer = setInterval(() => this.tick(), TICK_MS);
+    this.worker = new Worker<TaskJob>(this.deps.keys.accountQueue(this.id), (job) => this.process(job), {
+      connection: this.deps.bullConnection,
+      prefix: this.deps.keys.prefix,
+      concurrency: this.deps.account.concurrency,
+      lockDuration: this.deps.jobLockMs,
+      stalledInterval: this.deps.jobLockMs,
+      maxStalledCount: 10,
+      autorun: true,
+    });
+    this.worker.on("error", (error) => this.log.warn({ err: error.message }, "queue worker error"));
+  }
+
+  /**
+   * Stops taking work. Running tasks get `graceMs` to end; after that their jobs are left to
+   * BullMQ's stalled-job recovery, and the next owner resumes them without sending again.
+   */
+  async stop(graceMs: number): Promise<void> {
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    this.tickTimer = null;
+    const worker = this.worker;
+    this.worker = null;
+    if (worker) {
+      const graceful = worker.close();
+      const forced = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
+      await Promise.race([graceful, forced]);
+      await worker.close(true).catch(() => undefined);
+    }
+    for (const waiter of this.waiters.values()) waiter({ kind: "timeout" });
+    this.waiters.clear();
+    await this.gateway.closeKeepSession().catch(() => undefined);
+    await this.report({ owner: null, gateway: "closed" }).catch(() => undefined);
+  }
+
+  /** Takes the account out of rotation with a reason operators can read; its waiting tasks end now. */
+  async disable(reason: string): Promise<void> {
+    if (this.disabled) return;
+    this.disabled = reason;
+    this.log.error({ reason }, "account disabled");
+    await this.deps.directory.patch(this.id, { disabledReason: reason, lastError: reason });
+    await this.worker?.pause(true).catch(() => undefined);
+    await this.processor.failWaiting(reason);
+  }
+
+  async imagineCommand(refresh = false): Promise<ApplicationCommand> {
+    if (this.command && !refresh) return this.command;
+    try {
+      const index = await this.rest.applicationCommandIndex(this.deps.account.guildId);
+      this.command = findCommand(index, "imagine") ?? DEFAULT_IMAGINE_COMMAND;
+    } catch (error) {
+      this.log.warn({ err: (error as Error).message }, "command index unavailable; using known ids");
+      this.command = DEFAULT_IMAGINE_COMMAND;
+    }
+    return this.command;
+  }
+
+  /** Resolves when the task ends, is asked to be resent, or the runtime stops. */
+  wait(taskId: string): Promise<WaitOutcome> {
+    return new Promise((resolve) => this.waiters.set(taskId, resolve));
+  }
+
+  release(taskId: string, outcome: WaitOutcome): void {
+    const waiter = this.waiters.get(taskId);
+    if (!waiter) return;
+    this.waiters.delete(taskId);
+    waiter(outcome);
+  }
+
+  waitingTaskIds(): string[] {
+    return [...this.waiters.keys()];
+  }
+
+  async catchUp(): Promise<void> {
+    try {
+      const messages = await this.rest.channelMessages(this.deps.account.channelId, { limit: 50 });
+      this.applyEffects(this.correlator.onRestMessages(messages, Date.now()));
+    } catch (error) {
+      this.log.warn({ err: (error as Error).message }, "catch-up from recent messages failed");
+    }
+  }
+
+  private process(job: Job<TaskJob>): Promise<void> {
+    if (job.name !== TASK_JOB_NAME) throw new Error(`unknown job ${job.name}`);
+    return this.processor.run(job.data.taskId);
+  }
+
+  private onDispatch(t: string, d: unknown): void {
+    this.applyEffects(this.correlator.onDispatch(t, d, Date.now()));
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    this.applyEffects(this.correlator.tick(now));
+    if (now - this.lastRecheck >= RECHECK_MS) {
+      this.lastRecheck = now;
+      void this.processor.recheck(this.waitingTaskIds());
+    }
+  }
+
+  applyEffects(effects: CorrelationEffect[]): void {
+    for (const effect of effects) {
+      if (!effect.taskId) {
+        if (effect.type === "account") void this.disable(effect.reason);
+        continue;
+      }
+      const taskId = effect.taskId;
+      // Effects of one task are written in order; different tasks go in parallel.
+      const previous = this.effectChains.get(taskId) ?? Promise.resolve();
+      const next = previous
+        .then(() => this.applyEffect(taskId, effect))
+        .catch((error) => this.log.error({ taskId, err: (error as Error).message }, "could not apply effect"))
+        .finally(() => {
+          if (this.effectChains.get(taskId) === next) this.effectChains.delete(taskId);
+        });
+      this.effectChains.set(taskId, next);
+    }
+  }
+
+  private async applyEffect(taskId: string, effect: CorrelationEffect): Promise<void> {
+    if (effect.type === "retry") return this.release(taskId, { kind: "retry", reason: effect.reason });
+    if (effect.type === "queued") return;
+    const record = await this.deps.lifecycle.change(taskId, (current) =>
+      effectPatch(current, effect, Date.now()),
+    );
+    if (effect.type === "account") await this.disable(effect.reason);
+    if (record && (record.status === "SUCCESS" || record.status === "FAILURE")) {
+      this.release(taskId, { kind: "ended" });
+    }
+  }
+
+  private async report(change: { owner?: string | null; gateway?: string }): Promise<void> {
+    await this.deps.directory.patch(this.id, change).catch(() => undefined);
+  }
+}

@@ -1,0 +1,35 @@
+import { notifyEnv } from "@mjg/notify";
+import { commonEnv, envBoolean } from "@mjg/shared";
+import { z } from "zod";
+
+export const workerEnv = {
+  ...commonEnv,
+  ...notifyEnv,
+  /** Unset: allowed in sandbox mode only (DESIGN.md §2). */
+  NOTIFY_ALLOW_PRIVATE: envBoolean.optional(),
+  DISCORD_API_URL: z.string().url().default("https://discord.com/api/v9"),
+  DISCORD_GATEWAY_URL: z
+    .string()
+    .regex(/^wss?:\/\//, "must be a ws:// or wss:// URL")
+    .default("wss://gateway.discord.gg/?encoding=json&v=9"),
+  /** JSON array of accounts; unset together with MJ_ACCOUNTS_FILE means sandbox mode. */
+  MJ_ACCOUNTS: z.string().optional(),
+  MJ_ACCOUNTS_FILE: z.string().optional(),
+  /** Name of this worker process in leases and the accounts view; defaults to host:pid. */
+  WORKER_ID: z.string().max(128).optional(),
+  /** An account's owner must renew its lease within this time or another worker takes over. */
+  ACCOUNT_LEASE_MS: z.coerce.number().int().min(1_000).max(600_000).default(15_000),
+  /** BullMQ job lock: a job of a dead worker runs again elsewhere after about this long. */
+  JOB_LOCK_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
+  /** How long SIGTERM waits for running tasks before handing them back. */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  /** Wait before re-sending a task Midjourney refused with "Queue full". */
+  QUEUE_FULL_RETRY_MS: z.coerce.number().int().min(0).max(600_000).default(15_000),
+  /** Port for the worker's /healthz, /readyz and /metrics; 0 picks a free one, unset disables. */
+  WORKER_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  /** Sandbox mode: number of simulated accounts and the simulator's step delay. */
+  SIM_ACCOUNTS: z.coerce.number().int().min(1).max(1000).default(3),
+  SIM_STEP_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
+};
+
+export type WorkerEnv = z.infer<z.ZodObject<typeof workerEnv>>;

@@ -1,0 +1,30 @@
+import { type Simulator, startSimulator } from "@mjg/discord-sim";
+import type { AccountConfig } from "@mjg/shared";
+
+/** Sandbox mode: the simulator in-process, with accounts shaped like MJ_ACCOUNTS. */
+export async function startSandbox(options: { accounts: number; stepDelayMs: number }): Promise<{
+  simulator: Simulator;
+  accounts: AccountConfig[];
+  discord: { apiUrl: string; gatewayUrl: string };
+}> {
+  const simulator = await startSimulator({
+    accounts: options.accounts,
+    stepDelayMs: options.stepDelayMs,
+    logger: false,
+  });
+  const accounts = simulator.accounts.map(
+    (account): AccountConfig => ({
+      id: `sim-${account.id}`,
+      token: account.token,
+      guildId: account.guildId,
+      channelId: account.channelId,
+      concurrency: account.concurrency,
+      queueSize: account.queueSize,
+      enabled: true,
+      // The simulator is not Discord: no need to keep a human pace.
+      minIntervalMs: 0,
+      jitterMs: 0,
+    }),
+  );
+  return { simulator, accounts, discord: { apiUrl: simulator.apiUrl, gatewayUrl: simulator.gatewayUrl } };
+}

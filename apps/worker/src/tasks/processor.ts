@@ -1,0 +1,211 @@
+import {
+  buttonInteraction,
+  type GridIndex,
+  imagineInteraction,
+  nextSnowflake,
+  upsampleCustomId,
+  variationCustomId,
+} from "@mjg/midjourney";
+import { isTerminal, type TaskRecord } from "@mjg/shared";
+import type { Logger } from "pino";
+import { sleep } from "../accounts/pacing.js";
+import type { AccountRuntime, RuntimeDeps, WaitOutcome } from "../accounts/runtime.js";
+import { trackedJob } from "./effects.js";
+
+const SERVER_ERROR_RETRIES = 3;
+
+/** Runs one task on its account: send the interaction once, then wait for Midjourney's answer. */
+export class TaskProcessor {
+  private readonly log: Logger;
+
+  constructor(
+    private readonly runtime: AccountRuntime,
+    private readonly deps: RuntimeDeps,
+  ) {
+    this.log = deps.logger.child({ account: deps.account.id });
+  }
+
+  async run(taskId: string): Promise<void> {
+    const { store, lifecycle } = this.deps;
+    let record = await store.get(taskId);
+    if (!record) return;
+    if (isTerminal(record.status)) return lifecycle.settle(record);
+    const deadline = record.submitTime + this.deps.timeoutMs;
+    const parent = record.parentId ? await store.get(record.parentId) : null;
+
+    if (record.discord.nonce && record.discord.sentAt) {
+      // Sent before by a worker that died or handed the task back: watch, never send twice.
+      this.log.info({ taskId }, "resuming a task that was already sent");
+      const waiting = this.waitUntil(taskId, deadline);
+      this.runtime.correlator.track(trackedJob(record, parent));
+      await this.runtime.catchUp();
+      return this.finish(taskId, await waiting);
+    }
+
+    for (;;) {
+      const waiting = this.waitUntil(taskId, deadline);
+      record = await this.send(record, parent, deadline);
+      if (!record || isTerminal(record.status)) {
+        this.runtime.release(taskId, { kind: "ended" });
+        await waiting;
+        return record ? lifecycle.settle(record) : undefined;
+      }
+      const outcome = await waiting;
+      if (outcome.kind !== "retry") return this.finish(taskId, outcome);
+      // Midjourney's own queue was full: send again later with a new nonce.
+      this.log.warn({ taskId, reason: outcome.reason }, "Midjourney queue full; sending again later");
+      const remaining = deadline - Date.now();
+      if (remaining <= this.deps.queueFullRetryMs) return this.finish(taskId, { kind: "timeout" });
+      await sleep(this.deps.queueFullRetryMs);
+      record = await store
+        .update(taskId, (current) =>
+          isTerminal(current.status) ? null : { discord: { nonce: null, sentAt: null } },
+        )
+        .then((result) => (result.outcome === "missing" ? null : result.record));
+      if (!record || isTerminal(record.status)) return record ? lifecycle.settle(record) : undefined;
+    }
+  }
+
+  /** Fails every task this account is waiting on (the account was taken out of rotation). */
+  async failWaiting(reason: string): Promise<void> {
+    for (const taskId of this.runtime.waitingTaskIds()) {
+      const record = await this.deps.lifecycle.fail(taskId, `account disabled: ${reason}`);
+      if (record) this.runtime.release(taskId, { kind: "ended" });
+    }
+  }
+
+  /** Re-reads waiting tasks: one ended elsewhere (timeout sweeper) releases its job. */
+  async recheck(taskIds: string[]): Promise<void> {
+    if (taskIds.length === 0) return;
+    const records = await this.deps.store.getMany(taskIds).catch(() => []);
+    records.forEach((record, i) => {
+      if (!record || isTerminal(record.status)) this.runtime.release(taskIds[i]!, { kind: "ended" });
+    });
+  }
+
+  private waitUntil(taskId: string, deadline: number): Promise<WaitOutcome> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(
+        () => this.runtime.release(taskId, { kind: "timeout" }),
+        Math.max(0, deadline - Date.now()),
+      );
+      void this.runtime.wait(taskId).then((outcome) => {
+        clearTimeout(timer);
+        resolve(outcome);
+      });
+    });
+  }
+
+  private async finish(taskId: string, outcome: WaitOutcome): Promise<void> {
+    this.runtime.correlator.untrack(taskId);
+    const record =
+      outcome.kind === "timeout"
+        ? await this.deps.lifecycle.fail(taskId, "timeout")
+        : await this.deps.store.get(taskId);
+    if (record) await this.deps.lifecycle.settle(record);
+  }
+
+  /**
+   * Saves a fresh nonce, then sends the interaction. Returns the record as it stands after sending
+   * (FAILURE when Discord refused it for good).
+   */
+  private async send(
+    record: TaskRecord,
+    parent: TaskRecord | null,
+    deadline: number,
+  ): Promise<TaskRecord | null> {
+    const { lifecycle, store, account, pacing } = this.deps;
+    const taskId = record._id;
+    let serverErrors = 0;
+    let refreshedCommand = false;
+    for (;;) {
+      if (Date.now() >= deadline) return lifecycle.fail(taskId, "timeout");
+      if (this.runtime.disabledReason)
+        return lifecycle.fail(taskId, `account disabled: ${this.runtime.disabledReason}`);
+      const body = await this.interactionBody(record, parent);
+      if (typeof body === "string") return lifecycle.fail(taskId, body);
+
+      await pacing.pass(account.id, account);
+      // The nonce is saved before the request: a rerun after a crash resumes instead of sending twice.
+      const nonce = nextSnowflake();
+      const saved = await store.update(taskId, (current) =>
+        isTerminal(current.status)
+          ? null
+          : { discord: { nonce, sentAt: Date.now(), sends: current.discord.sends + 1 } },
+      );
+      if (saved.outcome === "missing") return null;
+      record = saved.record;
+      if (isTerminal(record.status)) return record;
+      this.runtime.correlator.track(trackedJob(record, parent));
+      const result = await this.runtime.rest.sendInteraction({ ...body, nonce });
+
+      if (result.kind === "ok") {
+        return lifecycle.change(taskId, (current) =>
+          current.status === "NOT_START"
+            ? { status: "SUBMITTED", startTime: current.startTime ?? Date.now() }
+            : null,
+        );
+      }
+      // Not accepted: nothing runs on Discord's side, so a rerun may send again.
+      this.runtime.correlator.untrack(taskId);
+      await store.update(taskId, (current) =>
+        isTerminal(current.status) ? null : { discord: { sentAt: null } },
+      );
+      switch (result.kind) {
+        case "rate_limited":
+          this.log.warn(
+            { taskId, retryAfterMs: result.retryAfterMs, global: result.global },
+            "rate limited by Discord",
+          );
+          await sleep(result.retryAfterMs);
+          continue;
+        case "unauthorized":
+          await this.runtime.disable(`Discord answered ${result.status}: ${result.message}`);
+          return lifecycle.fail(taskId, `account disabled: Discord answered ${result.status}`);
+        case "bad_request":
+          if (record.action === "IMAGINE" && !refreshedCommand) {
+            // A stale command version is refused as an invalid form: refresh the index once and retry.
+            refreshedCommand = true;
+            await this.runtime.imagineCommand(true);
+            continue;
+          }
+          return lifecycle.fail(taskId, `[Discord ${result.status}] ${result.message}`);
+        case "not_found":
+          return lifecycle.fail(taskId, `[Discord 404] ${result.message}`);
+        case "server_error":
+          if (++serverErrors > SERVER_ERROR_RETRIES)
+            return lifecycle.fail(taskId, `Discord unavailable: ${result.message}`);
+          await sleep(1_000 * 2 ** serverErrors);
+          continue;
+      }
+    }
+  }
+
+  /** The interaction for the task, or the reason it cannot be built. */
+  private async interactionBody(
+    record: TaskRecord,
+    parent: TaskRecord | null,
+  ): Promise<Record<string, unknown> | string> {
+    const { account } = this.deps;
+    await this.runtime.gateway.connect();
+    const sessionId = this.runtime.gateway.sessionId ?? "";
+    const base = { guildId: account.guildId, channelId: account.channelId, sessionId, nonce: "" };
+    if (record.action === "IMAGINE") {
+      const command = await this.runtime.imagineCommand();
+      return imagineInteraction({ ...base, prompt: record.promptEn ?? record.prompt ?? "", command });
+    }
+    if (!parent?.discord.messageId || !parent.hash)
+      return "the parent task's result message is no longer known";
+    const index = record.index as GridIndex;
+    const customId =
+      record.action === "UPSCALE"
+        ? upsampleCustomId(index, parent.hash)
+        : variationCustomId(index, parent.hash);
+    return buttonInteraction({
+      ...base,
+      messageId: parent.discord.messageId,
+      messageFlags: parent.discord.messageFlags ?? 0,
+      customId,
+    });
+  }
+}
