@@ -65,7 +65,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const timeoutMs = options.timeoutMs ?? 60_000;
   const apiRedis = connectRedis(TEST_REDIS_URL, { failFast: true });
   await redisReady(apiRedis);
-  const api = await buildApi({ redis: apiRedis, keys, logger: false, timeoutMs, retentionMs: 3_600_000 });
+  const api = await buildApi({
+    redis: apiRedis,
+    keys,
+    logger: false,
+    timeoutMs,
+    retentionMs: 3_600_000,
+    notifyAllowPrivate: true,
+  });
   const apiUrl = await api.app.listen({ port: 0, host: "127.0.0.1" });
   const redis = testRedis();
   const workers: WorkerHandle[] = [];
