@@ -3,6 +3,7 @@ import formbody from "@fastify/formbody";
 import multipart from "@fastify/multipart";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
+import { checkNotifyHook } from "@mjg/notify";
 import { AccountDirectory, ApiError, type KeySpace, TaskStore } from "@mjg/shared";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
@@ -24,8 +25,8 @@ export interface ApiOptions {
   bodyLimit?: number;
   promptMaxLength?: number;
   apiSecret?: string | undefined;
-  /** Refuses a notifyHook up front (SSRF guard); throws ApiError. */
-  checkNotifyHook?: (url: string) => Promise<void>;
+  /** Allow notifyHook targets on loopback/private networks (sandbox mode). @defaultValue false */
+  notifyAllowPrivate?: boolean;
   translate?: (prompt: string) => Promise<string>;
 }
 
@@ -95,7 +96,11 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     directory: new AccountDirectory(options.redis, options.keys),
     keys: options.keys,
     connection: options.redis,
-    checkNotifyHook: options.checkNotifyHook,
+    checkNotifyHook: async (url) => {
+      const check = await checkNotifyHook(url, options.notifyAllowPrivate ?? false);
+      if (!check.ok)
+        throw new ApiError(check.reason === "private" ? "NOTIFY_HOOK_PRIVATE" : "NOTIFY_HOOK_INVALID");
+    },
     translate: options.translate,
   });
 
@@ -106,7 +111,7 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
       if (options.redis.status !== "ready") throw new ApiError("REDIS_UNAVAILABLE");
     });
     submitRoutes(api, submitter, options.promptMaxLength ?? 6_000);
-    taskRoutes(api, store);
+    taskRoutes(api, store, options.redis);
   });
 
   app.addHook("onClose", async () => submitter.close());

@@ -16,6 +16,7 @@ const { app } = await buildApi({
   bodyLimit: env.BODY_LIMIT_BYTES,
   promptMaxLength: env.PROMPT_MAX_LENGTH,
   apiSecret: env.MJ_API_SECRET,
+  notifyAllowPrivate: env.NOTIFY_ALLOW_PRIVATE ?? isSandbox(env),
 });
 logger.info({ sandbox: isSandbox(env) }, "api starting");
 await app.listen({ port: env.PORT, host: env.HOST });

@@ -316,3 +316,34 @@ describe("capacity", () => {
     expect(await h.redis.zcard(h.keys.accountLoad("a1"))).toBe(0);
   });
 });
+
+describe("notifyHook guard and callback visibility", () => {
+  it("refuses a notifyHook on a private or loopback address unless private targets are allowed", async () => {
+    for (const hook of [
+      "http://127.0.0.1:9/x",
+      "http://[::1]/x",
+      "http://10.0.0.1/x",
+      "http://169.254.169.254/latest",
+    ]) {
+      const { status, body } = await submit({
+        query: `action=IMAGINE&prompt=x&notifyHook=${encodeURIComponent(hook)}`,
+      });
+      expect(status, hook).toBe(400);
+      expect(body.description).toContain("private");
+    }
+    expect(await taskKeys(h)).toEqual([]);
+    await h.close();
+    h = await startApi({ notifyAllowPrivate: true });
+    expect((await submit({ query: "action=IMAGINE&prompt=x&notifyHook=http://127.0.0.1:9/x" })).status).toBe(
+      200,
+    );
+  });
+
+  it("shows a task's callback attempts, and 404 for an unknown task", async () => {
+    const { body } = await submit({ query: "action=IMAGINE&prompt=x" });
+    const attempts = await fetch(`${h.url}/api/v1/task/callbacks?_id=${body.result}`);
+    expect(attempts.status).toBe(200);
+    expect(await json(attempts)).toEqual([]);
+    expect((await fetch(`${h.url}/api/v1/task/callbacks?_id=0123456789abcdef01234567`)).status).toBe(404);
+  });
+});

@@ -1,5 +1,7 @@
+import { readAttempts } from "@mjg/notify";
 import { ApiError, InvalidCursorError, publicTask, type TaskStore } from "@mjg/shared";
 import type { FastifyInstance } from "fastify";
+import type { Redis } from "ioredis";
 import { requestFields } from "../http/fields.js";
 import { taskListResponse, taskResponse } from "../http/openapi.js";
 import { seedRoute } from "../http/seed-route.js";
@@ -7,7 +9,7 @@ import { FetchInputSchema, ListInputSchema, parseFetchInput, parseListInput } fr
 
 export const NEXT_CURSOR_HEADER = "x-next-cursor";
 
-export function taskRoutes(app: FastifyInstance, store: TaskStore): void {
+export function taskRoutes(app: FastifyInstance, store: TaskStore, redis: Redis): void {
   seedRoute(app, {
     url: "/api/v1/task/fetch",
     summary: "Fetch one task record by _id",
@@ -18,6 +20,18 @@ export function taskRoutes(app: FastifyInstance, store: TaskStore): void {
       const record = await store.get(_id);
       if (!record) throw new ApiError("TASK_NOT_FOUND");
       return publicTask(record);
+    },
+  });
+
+  seedRoute(app, {
+    url: "/api/v1/task/callbacks",
+    summary: "Callback delivery attempts of one task, newest first",
+    fields: FetchInputSchema,
+    response: { 200: { description: "Delivery attempts", type: "array" } },
+    handler: async (request) => {
+      const { _id } = parseFetchInput(requestFields(request));
+      if (!(await store.get(_id))) throw new ApiError("TASK_NOT_FOUND");
+      return readAttempts(redis, store.keys, _id);
     },
   });
 
