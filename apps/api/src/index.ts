@@ -1,2 +1,3 @@
 export { type Api, type ApiOptions, buildApi } from "./app.js";
-export { apiEnv, isSandbox } from "./env.js";
+export { type ApiEnv, apiEnv, isSandbox } from "./env.js";
+export { serveApi } from "./serve.js";

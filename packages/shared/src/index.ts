@@ -6,6 +6,7 @@ export * from "./jobs.js";
 export * from "./keys.js";
 export * from "./logger.js";
 export * from "./redis.js";
+export * from "./shutdown.js";
 export * from "./state.js";
 export * from "./store.js";
 export * from "./task.js";

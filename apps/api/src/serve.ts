@@ -1,0 +1,30 @@
+import { connectRedis, createLogger, keySpace } from "@mjg/shared";
+import type { Logger } from "pino";
+import { buildApi } from "./app.js";
+import { type ApiEnv, isSandbox } from "./env.js";
+
+/** Runs the API from parsed environment; returns how to stop it. */
+export async function serveApi(env: ApiEnv, logger: Logger = createLogger("api", env.LOG_LEVEL)) {
+  const redis = connectRedis(env.REDIS_URL, { failFast: true, name: "api" });
+  redis.on("error", (error) => logger.warn({ err: error.message }, "redis connection error"));
+  const { app } = await buildApi({
+    redis,
+    keys: keySpace(env.MJ_KEY_PREFIX),
+    logger,
+    timeoutMs: env.TASK_TIMEOUT_SECONDS * 1000,
+    retentionMs: env.TASK_RETENTION_DAYS * 86_400_000,
+    bodyLimit: env.BODY_LIMIT_BYTES,
+    promptMaxLength: env.PROMPT_MAX_LENGTH,
+    apiSecret: env.MJ_API_SECRET,
+    notifyAllowPrivate: env.NOTIFY_ALLOW_PRIVATE ?? isSandbox(env),
+  });
+  const address = await app.listen({ port: env.PORT, host: env.HOST });
+  logger.info({ address, sandbox: isSandbox(env) }, "api listening");
+  return {
+    address,
+    async close() {
+      await app.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import { notifySettings } from "@mjg/notify";
+import { createLogger, keySpace } from "@mjg/shared";
+import type { Logger } from "pino";
+import { loadAccounts } from "./accounts/config.js";
+import type { WorkerEnv } from "./env.js";
+import { startSandbox } from "./sandbox.js";
+import { startWorker } from "./worker.js";
+
+/** Runs a worker from parsed environment, with the simulator in-process when no account is configured. */
+export async function serveWorker(env: WorkerEnv, logger: Logger = createLogger("worker", env.LOG_LEVEL)) {
+  let accounts = loadAccounts(env);
+  const sandbox = accounts === null;
+  let discord = { apiUrl: env.DISCORD_API_URL, gatewayUrl: env.DISCORD_GATEWAY_URL };
+  let closeSandbox = async () => {};
+  if (!accounts) {
+    const simulated = await startSandbox({ accounts: env.SIM_ACCOUNTS, stepDelayMs: env.SIM_STEP_DELAY_MS });
+    accounts = simulated.accounts;
+    discord = simulated.discord;
+    closeSandbox = () => simulated.simulator.close();
+    logger.info(
+      { accounts: accounts.length, apiUrl: discord.apiUrl },
+      "sandbox mode: simulated Discord in-process",
+    );
+  }
+  const worker = await startWorker({
+    redisUrl: env.REDIS_URL,
+    keys: keySpace(env.MJ_KEY_PREFIX),
+    accounts,
+    discord,
+    notify: notifySettings({ ...env, NOTIFY_ALLOW_PRIVATE: env.NOTIFY_ALLOW_PRIVATE ?? sandbox }),
+    logger,
+    workerId: env.WORKER_ID,
+    timeoutMs: env.TASK_TIMEOUT_SECONDS * 1000,
+    retentionMs: env.TASK_RETENTION_DAYS * 86_400_000,
+    leaseMs: env.ACCOUNT_LEASE_MS,
+    jobLockMs: env.JOB_LOCK_MS,
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    queueFullRetryMs: env.QUEUE_FULL_RETRY_MS,
+  });
+  return {
+    worker,
+    sandbox,
+    async close() {
+      await worker.close();
+      await closeSandbox();
+    },
+  };
+}
