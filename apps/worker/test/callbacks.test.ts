@@ -45,7 +45,12 @@ describe("the notifyHook callback", () => {
     stack = await startStack();
     const hook = await receiver([500, 503]);
     try {
-      const { body } = await stack.submit({ action: "IMAGINE", prompt: "callback cat", notifyHook: hook.url, state: "s-1" });
+      const { body } = await stack.submit({
+        action: "IMAGINE",
+        prompt: "callback cat",
+        notifyHook: hook.url,
+        state: "s-1",
+      });
       const task = await stack.waitForTask(body.result);
       expect(task.status).toBe("SUCCESS");
       const delivered = await until(() => (hook.received.length >= 3 ? hook.received[2] : undefined));
@@ -64,7 +69,11 @@ describe("the notifyHook callback", () => {
     stack = await startStack({ sim: { bannedWords: ["forbiddenword"] } });
     const hook = await receiver();
     try {
-      const { body } = await stack.submit({ action: "IMAGINE", prompt: "a forbiddenword here", notifyHook: hook.url });
+      const { body } = await stack.submit({
+        action: "IMAGINE",
+        prompt: "a forbiddenword here",
+        notifyHook: hook.url,
+      });
       const task = await stack.waitForTask(body.result);
       expect(task.status).toBe("FAILURE");
       const delivered = await until(() => hook.received[0]);
