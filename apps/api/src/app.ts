@@ -5,6 +5,7 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import { checkNotifyHook } from "@mjg/notify";
 import { AccountDirectory, ApiError, type KeySpace, TaskStore } from "@mjg/shared";
+import { BannedWords, type Translator } from "@mjg/translate";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
@@ -27,7 +28,9 @@ export interface ApiOptions {
   apiSecret?: string | undefined;
   /** Allow notifyHook targets on loopback/private networks (sandbox mode). @defaultValue false */
   notifyAllowPrivate?: boolean;
-  translate?: (prompt: string) => Promise<string>;
+  /** Fills `promptEn`; null or absent: `promptEn` = `prompt`. */
+  translator?: Translator | null;
+  bannedWords?: BannedWords;
 }
 
 export interface Api {
@@ -101,7 +104,8 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
       if (!check.ok)
         throw new ApiError(check.reason === "private" ? "NOTIFY_HOOK_PRIVATE" : "NOTIFY_HOOK_INVALID");
     },
-    translate: options.translate,
+    translator: options.translator ?? null,
+    bannedWords: options.bannedWords ?? new BannedWords([]),
   });
 
   await app.register(async (api) => {

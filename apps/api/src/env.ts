@@ -1,8 +1,10 @@
 import { commonEnv, envBoolean } from "@mjg/shared";
+import { translateEnv } from "@mjg/translate";
 import { z } from "zod";
 
 export const apiEnv = {
   ...commonEnv,
+  ...translateEnv,
   /** Port of the HTTP API. */
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   HOST: z.string().default("0.0.0.0"),

@@ -1,4 +1,5 @@
 import { connectRedis, createLogger, keySpace } from "@mjg/shared";
+import { BannedWords, createTranslator } from "@mjg/translate";
 import type { Logger } from "pino";
 import { buildApi } from "./app.js";
 import { type ApiEnv, isSandbox } from "./env.js";
@@ -17,6 +18,8 @@ export async function serveApi(env: ApiEnv, logger: Logger = createLogger("api",
     promptMaxLength: env.PROMPT_MAX_LENGTH,
     apiSecret: env.MJ_API_SECRET,
     notifyAllowPrivate: env.NOTIFY_ALLOW_PRIVATE ?? isSandbox(env),
+    translator: createTranslator(env),
+    bannedWords: BannedWords.fromEnv(env),
   });
   const address = await app.listen({ port: env.PORT, host: env.HOST });
   logger.info({ address, sandbox: isSandbox(env) }, "api listening");

@@ -347,3 +347,33 @@ describe("notifyHook guard and callback visibility", () => {
     expect((await fetch(`${h.url}/api/v1/task/callbacks?_id=0123456789abcdef01234567`)).status).toBe(404);
   });
 });
+
+describe("banned words and translation", () => {
+  it("refuses a prompt with a banned word and names the word", async () => {
+    const { BannedWords } = await import("@mjg/translate");
+    await h.close();
+    h = await startApi({ bannedWords: new BannedWords(["gore", "血腥"]) });
+    const refused = await submit({
+      query: `action=IMAGINE&prompt=${encodeURIComponent("lots of Gore please")}`,
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.description).toContain("gore");
+    expect(
+      (await submit({ query: `action=IMAGINE&prompt=${encodeURIComponent("一只血腥的猫")}` })).status,
+    ).toBe(400);
+    expect(await taskKeys(h)).toEqual([]);
+    expect((await submit({ query: "action=IMAGINE&prompt=gorgeous" })).status).toBe(200);
+  });
+
+  it("fills promptEn through the translator while prompt keeps what the user wrote", async () => {
+    await h.close();
+    h = await startApi({ translator: { translate: async (text) => (text.includes("猫") ? "a cat" : text) } });
+    const { body } = await submit({
+      query: `action=IMAGINE&prompt=${encodeURIComponent("一只猫 --ar 16:9")}`,
+    });
+    const task = (await fetchTask(body.result)).body;
+    expect(task.prompt).toBe("一只猫 --ar 16:9");
+    expect(task.promptEn).toBe("a cat --ar 16:9");
+    expect(task.description).toBe("/imagine a cat --ar 16:9");
+  });
+});

@@ -19,6 +19,7 @@ export const ERRORS = {
     status: 400,
     message: "notifyHook points at a private or loopback address, which this gateway does not call",
   },
+  PROMPT_BANNED: { status: 400, message: "the prompt contains a banned word" },
   PARENT_NOT_ELIGIBLE: { status: 400, message: "the parent task must be an IMAGINE or VARIATION task" },
   ID_REQUIRED: { status: 400, message: "_id is required" },
   INVALID_CURSOR: { status: 400, message: "cursor is not one this API handed out" },
@@ -43,6 +44,7 @@ export const ERRORS = {
     message: "the Discord account that made the parent task is disabled or gone",
   },
   REDIS_UNAVAILABLE: { status: 503, message: "the task store (Redis) is unavailable; retry shortly" },
+  TRANSLATION_FAILED: { status: 503, message: "the prompt could not be translated right now; retry shortly" },
   OVERLOADED: { status: 503, message: "the API is overloaded; retry shortly" },
   INTERNAL: { status: 500, message: "internal error" },
 } as const satisfies Record<string, { status: number; message: string }>;

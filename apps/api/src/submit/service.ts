@@ -9,6 +9,7 @@ import {
   type TaskStore,
   taskJobOptions,
 } from "@mjg/shared";
+import { type BannedWords, TranslationError, type Translator, translatePrompt } from "@mjg/translate";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { reserveAccount } from "./accounts.js";
@@ -20,8 +21,9 @@ export interface SubmitDeps {
   keys: KeySpace;
   /** Connection shared by the account queues (fail-fast, so a Redis outage answers 503). */
   connection: Redis;
-  /** Optional translator filling `promptEn`; without one it equals `prompt`. */
-  translate?: (prompt: string) => Promise<string>;
+  /** Translator filling `promptEn`; null: it equals `prompt`. */
+  translator: Translator | null;
+  bannedWords: BannedWords;
   /** Extra check of the notifyHook (e.g. private-address guard); throws ApiError to refuse. */
   checkNotifyHook?: (url: string) => Promise<void>;
 }
@@ -38,6 +40,7 @@ export class TaskSubmitter {
 
     let parentAccountId: string | null = null;
     let parentPrompt: string | null = null;
+    let parentPromptEn: string | null = null;
     if (input.action !== "IMAGINE") {
       const parent = await store.get(input.taskId!);
       if (!parent) throw new ApiError("PARENT_NOT_FOUND");
@@ -46,13 +49,11 @@ export class TaskSubmitter {
         throw new ApiError("PARENT_NOT_FINISHED", `its status is ${parent.status}`);
       parentAccountId = parent.accountId;
       parentPrompt = parent.prompt;
+      parentPromptEn = parent.promptEn;
     }
 
     const prompt = input.action === "IMAGINE" ? input.prompt!.trim() : parentPrompt;
-    const promptEn =
-      input.action === "IMAGINE" && this.deps.translate
-        ? await this.deps.translate(prompt!)
-        : (prompt ?? null);
+    const promptEn = input.action === "IMAGINE" ? await this.englishPrompt(prompt!) : parentPromptEn;
 
     const now = Date.now();
     const id = newTaskId(now);
@@ -78,6 +79,24 @@ export class TaskSubmitter {
       throw error;
     }
     return id;
+  }
+
+  /** Refuses banned words (in the prompt as written and as translated), then translates. */
+  private async englishPrompt(prompt: string): Promise<string> {
+    const { bannedWords, translator } = this.deps;
+    const refuse = (word: string | null) => {
+      if (word) throw new ApiError("PROMPT_BANNED", `"${word}"`);
+    };
+    refuse(bannedWords.find(prompt));
+    let promptEn: string;
+    try {
+      promptEn = await translatePrompt(prompt, translator);
+    } catch (error) {
+      if (error instanceof TranslationError) throw new ApiError("TRANSLATION_FAILED");
+      throw error;
+    }
+    refuse(bannedWords.find(promptEn));
+    return promptEn;
   }
 
   queueFor(accountId: string): Queue<TaskJob> {
