@@ -27,6 +27,7 @@ export const ERRORS = {
   TASK_NOT_FOUND: { status: 404, message: "no task has this _id" },
   PARENT_NOT_FOUND: { status: 404, message: "no task has the _id given as taskId" },
   ROUTE_NOT_FOUND: { status: 404, message: "no such route" },
+  ACCOUNT_NOT_FOUND: { status: 404, message: "no Discord account has this id" },
   PARENT_NOT_FINISHED: { status: 409, message: "the parent task has not finished successfully yet" },
   BODY_TOO_LARGE: { status: 413, message: "the request body is too large" },
   UNSUPPORTED_MEDIA_TYPE: {
