@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import { ACCOUNT_ID_PATTERN, type KeySpace } from "./keys.js";
+import { RedisScript } from "./redis.js";
 
 /** One Discord account as configured in MJ_ACCOUNTS / MJ_ACCOUNTS_FILE (DESIGN.md §2). */
 export const AccountConfigSchema = z.object({
@@ -56,19 +57,36 @@ export function isAvailable(status: AccountStatus): boolean {
 }
 
 // Frees the slots of tasks past their deadline, then takes one slot if the account has room.
-const RESERVE_SCRIPT = `
+const RESERVE_SCRIPT = new RedisScript(`
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
 return 1
-`;
+`);
 
 /** The shared view of accounts: status registry and per-account load, across every process. */
 export class AccountDirectory {
+  private cached: { at: number; list: Promise<AccountStatus[]> } | null = null;
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: KeySpace,
   ) {}
+
+  /**
+   * `list()` remembered for `maxAgeMs`: the submit hot path reads the registry once per interval
+   * instead of once per request. Writes through this directory forget it at once.
+   */
+  listCached(maxAgeMs: number, now = Date.now()): Promise<AccountStatus[]> {
+    if (!this.cached || now - this.cached.at > maxAgeMs) {
+      const list = this.list();
+      this.cached = { at: now, list };
+      list.catch(() => {
+        if (this.cached?.list === list) this.cached = null;
+      });
+    }
+    return this.cached.list;
+  }
 
   async list(): Promise<AccountStatus[]> {
     const entries = await this.redis.hgetall(this.keys.accounts);
@@ -86,6 +104,7 @@ export class AccountDirectory {
   }
 
   async put(status: AccountStatus): Promise<void> {
+    this.cached = null;
     await this.redis.hset(this.keys.accounts, status.id, JSON.stringify(status));
   }
 
@@ -117,14 +136,10 @@ export class AccountDirectory {
     now = Date.now(),
   ): Promise<boolean> {
     const capacity = account.concurrency + account.queueSize;
-    const taken = await this.redis.eval(
-      RESERVE_SCRIPT,
-      1,
-      this.keys.accountLoad(account.id),
-      String(now),
-      String(capacity),
-      String(deadline),
-      taskId,
+    const taken = await RESERVE_SCRIPT.run(
+      this.redis,
+      [this.keys.accountLoad(account.id)],
+      [now, capacity, deadline, taskId],
     );
     return taken === 1;
   }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { Redis, type RedisOptions } from "ioredis";
 
 export interface RedisConnectOptions {
@@ -23,6 +24,8 @@ export function connectRedis(url: string, options: RedisConnectOptions = {}): Re
     return new Redis(url, {
       ...base,
       enableOfflineQueue: false,
+      // Commands issued in the same tick leave in one write: far fewer syscalls under load.
+      enableAutoPipelining: true,
       maxRetriesPerRequest: 0,
       commandTimeout: 1_000,
       connectTimeout: 1_000,
@@ -54,4 +57,22 @@ export function redisReady(redis: Redis, timeoutMs = 10_000): Promise<void> {
     };
     redis.once("ready", onReady);
   });
+}
+
+/** A Lua script run by its SHA (EVALSHA), loading it on first use: hot paths never resend the source. */
+export class RedisScript {
+  readonly sha: string;
+
+  constructor(readonly source: string) {
+    this.sha = createHash("sha1").update(source).digest("hex");
+  }
+
+  async run(redis: Redis, keys: string[], args: (string | number)[]): Promise<unknown> {
+    try {
+      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
+      return redis.eval(this.source, keys.length, ...keys, ...args);
+    }
+  }
 }

@@ -1,5 +1,8 @@
 import { type AccountDirectory, type AccountStatus, ApiError, isAvailable, rankAccounts } from "@mjg/shared";
 
+// An account disabled in another process stops receiving new tasks within this long.
+const REGISTRY_MAX_AGE_MS = 500;
+
 /**
  * Takes a slot on an account for a new task: the parent's account for UPSCALE / VARIATION,
  * otherwise the least-loaded enabled one. Refuses with 429 when every wait list is full.
@@ -16,9 +19,13 @@ export async function reserveAccount(
     if (!(await directory.reserve(account, taskId, deadline))) throw new ApiError("ACCOUNT_QUEUE_FULL");
     return account;
   }
-  const accounts = (await directory.list()).filter(isAvailable);
+  const accounts = (await directory.listCached(REGISTRY_MAX_AGE_MS)).filter(isAvailable);
   if (accounts.length === 0) throw new ApiError("NO_ACCOUNT");
-  const ranked = rankAccounts(accounts, await directory.loads(accounts.map((account) => account.id)));
+  // One account needs no ranking: its reservation alone says whether there is room.
+  const ranked =
+    accounts.length === 1
+      ? accounts
+      : rankAccounts(accounts, await directory.loads(accounts.map((account) => account.id)));
   // Another API process may fill an account between ranking and reserving: try the next one.
   for (const account of ranked) {
     if (await directory.reserve(account, taskId, deadline)) return account;

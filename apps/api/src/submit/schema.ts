@@ -47,8 +47,12 @@ const FIELD_ERRORS: Record<string, ErrorCode> = {
 };
 
 /** Validates the merged fields and turns the first problem into a catalogue refusal. */
-export function parseSubmitInput(fields: Record<string, unknown>, promptMaxLength: number): SubmitInput {
-  const parsed = submitInputSchema(promptMaxLength).safeParse(fields);
+export function parseSubmitInput(
+  fields: Record<string, unknown>,
+  schema: ReturnType<typeof submitInputSchema>,
+  promptMaxLength: number,
+): SubmitInput {
+  const parsed = schema.safeParse(fields);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = String(issue.path[0] ?? "");

@@ -1,0 +1,89 @@
+// `pnpm bench:api`: the seed API's submit and fetch under autocannon, each beside a bare Fastify
+// baseline doing the same Redis work, in the same run. Prints req/s, latency, RSS and the ratio.
+import { type ChildProcess, fork } from "node:child_process";
+import { once } from "node:events";
+import { connectRedis } from "@mjg/shared";
+import { dropPrefix } from "@mjg/shared/testing";
+import autocannon from "autocannon";
+
+const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const prefix = `bench-api-${process.pid}`;
+
+interface Server {
+  url: string;
+  child: ChildProcess;
+}
+
+async function startServer(mode: "gateway" | "baseline"): Promise<Server> {
+  const child = fork(
+    new URL("./bench/api-server.ts", import.meta.url).pathname,
+    [mode, `${prefix}-${mode}`],
+    {
+      execArgv: ["--import", "tsx"],
+      stdio: ["ignore", "pipe", "inherit", "ipc"],
+    },
+  );
+  const [line] = (await once(child.stdout!, "data")) as [Buffer];
+  return { url: JSON.parse(line.toString()).url, child };
+}
+
+async function rss(server: Server): Promise<number> {
+  server.child.send("rss");
+  const [message] = (await once(server.child, "message")) as [{ rss: number }];
+  return message.rss;
+}
+
+async function load(options: autocannon.Options) {
+  const result = await autocannon({ connections: CONNECTIONS, duration: DURATION, ...options });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.non2xx + result.errors,
+  };
+}
+
+async function seedTask(url: string, path: string, method: "GET" | "POST"): Promise<string> {
+  const response = await fetch(`${url}${path}`, {
+    method,
+    headers: { "content-type": "application/json" },
+    body: method === "POST" ? JSON.stringify({ action: "IMAGINE", prompt: "bench" }) : undefined,
+  });
+  return ((await response.json()) as { result: string }).result;
+}
+
+const gateway = await startServer("gateway");
+const baseline = await startServer("baseline");
+const rows: string[] = [];
+try {
+  const body = JSON.stringify({ action: "IMAGINE", prompt: "a lighthouse at dawn --ar 3:2" });
+  const headers = { "content-type": "application/json" };
+  const submitBase = await load({ url: `${baseline.url}/submit`, method: "POST", body, headers });
+  const submitGw = await load({ url: `${gateway.url}/api/v1/trigger/submit`, method: "POST", body, headers });
+  const baseId = await seedTask(baseline.url, "/submit", "POST");
+  const gwId = await seedTask(gateway.url, "/api/v1/trigger/submit", "POST");
+  const fetchBase = await load({ url: `${baseline.url}/fetch?_id=${baseId}` });
+  const fetchGw = await load({ url: `${gateway.url}/api/v1/task/fetch?_id=${gwId}` });
+  const gatewayRss = await rss(gateway);
+  const line = (name: string, r: Awaited<ReturnType<typeof load>>, base?: Awaited<ReturnType<typeof load>>) =>
+    `| ${name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${base ? (r.rps / base.rps).toFixed(2) : "—"} |`;
+  rows.push(
+    "| run | req/s | p50 ms | p99 ms | errors | ratio to baseline |",
+    "|---|---|---|---|---|---|",
+    line("baseline submit (SET + BullMQ add)", submitBase),
+    line("POST /api/v1/trigger/submit", submitGw, submitBase),
+    line("baseline fetch (GET)", fetchBase),
+    line("GET /api/v1/task/fetch", fetchGw, fetchBase),
+  );
+  console.log(`\n${new Date().toISOString().slice(0, 10)}, ${CONNECTIONS} connections, ${DURATION} s each\n`);
+  console.log(rows.join("\n"));
+  console.log(`\nAPI RSS after the run: ${(gatewayRss / 1024 / 1024).toFixed(0)} MB`);
+} finally {
+  gateway.child.kill();
+  baseline.child.kill();
+  const redis = connectRedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+  await dropPrefix(redis, `${prefix}-gateway`);
+  await dropPrefix(redis, `${prefix}-baseline`);
+  redis.disconnect();
+}

@@ -1,0 +1,48 @@
+// A server for `pnpm bench:api`: the gateway's API ("gateway") or a bare Fastify baseline ("baseline")
+// doing the same Redis work the benchmark compares against. Prints its URL as one JSON line.
+import { buildApi } from "@mjg/api";
+import { AccountDirectory, connectRedis, keySpace, newTaskId, redisReady } from "@mjg/shared";
+import { Queue } from "bullmq";
+import Fastify from "fastify";
+
+const [mode = "gateway", prefix = "bench"] = process.argv.slice(2);
+const redis = connectRedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { failFast: true });
+await redisReady(redis);
+const keys = keySpace(prefix);
+
+let url: string;
+if (mode === "gateway") {
+  await new AccountDirectory(redis, keys).put({
+    id: "bench",
+    enabled: true,
+    disabledReason: null,
+    concurrency: 3,
+    // Room for every request of the run: the benchmark measures the API, not the 429 path.
+    queueSize: 10_000_000,
+    owner: null,
+    gateway: "ready",
+    lastError: null,
+    updatedAt: Date.now(),
+  });
+  const { app } = await buildApi({ redis, keys, logger: false, timeoutMs: 600_000, retentionMs: 3_600_000 });
+  url = await app.listen({ port: 0, host: "127.0.0.1" });
+} else {
+  const app = Fastify({ logger: false });
+  const queue = new Queue(keys.accountQueue("baseline"), { connection: redis, prefix: keys.prefix });
+  app.post("/submit", async () => {
+    const id = newTaskId();
+    await redis.set(keys.task(id), JSON.stringify({ _id: id, status: "NOT_START", prompt: "bench" }));
+    await queue.add("task", { taskId: id }, { jobId: id, removeOnComplete: true });
+    return { code: 1, description: "成功", result: id };
+  });
+  app.get("/fetch", async (request) => {
+    const id = (request.query as { _id?: string })._id ?? "";
+    return JSON.parse((await redis.get(keys.task(id))) ?? "null");
+  });
+  url = await app.listen({ port: 0, host: "127.0.0.1" });
+}
+process.stdout.write(`${JSON.stringify({ url, pid: process.pid })}\n`);
+process.on("message", (message) => {
+  if (message === "rss") process.send?.({ rss: process.memoryUsage().rss });
+});
+process.on("SIGINT", () => process.exit(0));
