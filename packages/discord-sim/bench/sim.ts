@@ -16,7 +16,17 @@ const mb = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MB`;
 const sim = await startSimulator({ accounts: ACCOUNTS, stepDelayMs: 0, logger: false, seed: 1 });
 const rssStart = process.memoryUsage().rss;
 
-function runClient(mode: "jobs" | "idle"): Promise<Record<string, number>> {
+interface ClientResult {
+  completed: number;
+  seconds: number;
+  jobsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  connections: number;
+  simPeakRss: number;
+}
+
+function runClient(mode: "jobs" | "idle"): Promise<ClientResult> {
   const script = resolve(dirname(fileURLToPath(import.meta.url)), "client.ts");
   const child = spawn(process.execPath, ["--import", "tsx", script], {
     env: {
