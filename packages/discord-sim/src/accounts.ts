@@ -5,7 +5,7 @@ import type { SimAccount, SimAccountOptions } from "./types.js";
 function fakeSnowflake(rng: Rng): string {
   return (
     1_100_000_000_000_000_000n +
-    BigInt(Math.floor(rng() * 1e15)) * 1000n +
+    BigInt(Math.floor(rng() * 1e14)) * 1000n +
     BigInt((rng() * 1000) | 0)
   ).toString();
 }
