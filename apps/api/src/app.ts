@@ -9,9 +9,11 @@ import { BannedWords, type Translator } from "@mjg/translate";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { adminRoutes, adminSecret } from "./admin/index.js";
 import { requireSecret } from "./http/auth.js";
 import { installErrorEnvelope } from "./http/envelope.js";
 import { healthRoutes } from "./http/health.js";
+import { installMetrics, type OverloadOptions } from "./http/metrics.js";
 import { submitRoutes } from "./submit/route.js";
 import { TaskSubmitter } from "./submit/service.js";
 import { taskRoutes } from "./tasks/routes.js";
@@ -26,6 +28,10 @@ export interface ApiOptions {
   bodyLimit?: number;
   promptMaxLength?: number;
   apiSecret?: string | undefined;
+  /** Secret of /admin and /metrics; defaults to apiSecret; neither set leaves them open. */
+  adminSecret?: string | undefined;
+  /** 503 OVERLOADED while the event loop lags; @defaultValue { maxEventLoopDelayMs: 1000 } */
+  overload?: OverloadOptions;
   /** Allow notifyHook targets on loopback/private networks (sandbox mode). @defaultValue false */
   notifyAllowPrivate?: boolean;
   /** Fills `promptEn`; null or absent: `promptEn` = `prompt`. */
@@ -56,6 +62,7 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
   app.setValidatorCompiler(() => (value) => ({ value }));
   app.setSerializerCompiler(() => (value) => JSON.stringify(value));
   installErrorEnvelope(app);
+  await installMetrics(app, { ...options, secret: adminSecret(options) });
 
   await app.register(formbody);
   await app.register(multipart, {
@@ -87,6 +94,7 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
   await app.register(swaggerUi, { routePrefix: "/docs" });
 
   healthRoutes(app, options.redis);
+  await adminRoutes(app, { ...options, secret: adminSecret(options) });
 
   const store = new TaskStore({
     redis: options.redis,

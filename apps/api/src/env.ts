@@ -12,6 +12,8 @@ export const apiEnv = {
   MJ_API_SECRET: z.string().min(8, "use at least 8 characters").optional(),
   /** Separate secret for /admin and /metrics; defaults to MJ_API_SECRET. */
   MJ_ADMIN_SECRET: z.string().min(8, "use at least 8 characters").optional(),
+  /** Mean event-loop lag (ms) above which the API answers 503 OVERLOADED; 0 turns the guard off. */
+  OVERLOAD_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
   /** Sandbox mode is when neither is set; only their presence matters to the API. */
   MJ_ACCOUNTS: z.string().optional(),
   MJ_ACCOUNTS_FILE: z.string().optional(),

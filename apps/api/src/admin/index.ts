@@ -1,0 +1,41 @@
+import { AccountDirectory, ApiError, type KeySpace } from "@mjg/shared";
+import type { FastifyInstance } from "fastify";
+import type { Redis } from "ioredis";
+import { accountRoutes } from "./accounts.js";
+import { queueBoard } from "./board.js";
+import { requireAdmin } from "./guard.js";
+import { QueueCatalog } from "./queues.js";
+
+export { type AccountEvent, type AccountView, OPERATOR_DISABLED } from "./accounts.js";
+export { adminSecret, requireAdmin } from "./guard.js";
+export { DEPTH_STATES, type DepthState, QueueCatalog, type WatchedQueue } from "./queues.js";
+
+export interface AdminOptions {
+  redis: Redis;
+  keys: KeySpace;
+  /** Undefined: the admin surfaces are open (sandbox and development). */
+  secret: string | undefined;
+}
+
+/** /admin/queues (bull-board) and /admin/accounts (view and enable/disable), behind the admin secret. */
+export async function adminRoutes(app: FastifyInstance, options: AdminOptions): Promise<void> {
+  const catalog = new QueueCatalog(
+    options.redis,
+    options.keys,
+    new AccountDirectory(options.redis, options.keys),
+  );
+  await app.register(
+    async (admin) => {
+      if (options.secret) admin.addHook("onRequest", requireAdmin(options.secret));
+      await admin.register(async (accounts) => {
+        accounts.addHook("onRequest", async () => {
+          if (options.redis.status !== "ready") throw new ApiError("REDIS_UNAVAILABLE");
+        });
+        accountRoutes(accounts, catalog, options.redis, options.keys);
+      });
+      await queueBoard(admin, catalog, { prefix: "/queues", basePath: "/admin/queues" });
+    },
+    { prefix: "/admin" },
+  );
+  app.addHook("onClose", async () => catalog.close());
+}
