@@ -36,6 +36,7 @@ export async function serveWorker(env: WorkerEnv, logger: Logger = createLogger(
     jobLockMs: env.JOB_LOCK_MS,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     queueFullRetryMs: env.QUEUE_FULL_RETRY_MS,
+    ops: env.WORKER_PORT === undefined ? undefined : { port: env.WORKER_PORT },
   });
   return {
     worker,

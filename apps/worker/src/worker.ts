@@ -14,6 +14,7 @@ import { AccountLeases } from "./accounts/lease.js";
 import { AccountOwner } from "./accounts/owner.js";
 import { PacingGate } from "./accounts/pacing.js";
 import { AccountRuntime } from "./accounts/runtime.js";
+import { type OpsServer, startOpsServer, WorkerMetrics, workerReadiness } from "./ops/index.js";
 import { TaskLifecycle } from "./tasks/lifecycle.js";
 import { TimeoutSweeper } from "./tasks/sweeper.js";
 
@@ -33,6 +34,10 @@ export interface WorkerOptions {
   queueFullRetryMs?: number;
   /** Set false to leave callback delivery to other processes. @defaultValue true */
   deliverCallbacks?: boolean;
+  /** Serve /healthz, /readyz and /metrics on this port (0: a free one); absent: no ops server. */
+  ops?: { port: number; host?: string };
+  /** @defaultValue a fresh registry for this worker */
+  metrics?: WorkerMetrics;
 }
 
 export interface WorkerHandle {
@@ -41,6 +46,8 @@ export interface WorkerHandle {
   readonly lifecycle: TaskLifecycle;
   readonly sweeper: TimeoutSweeper;
   readonly redis: Redis;
+  readonly metrics: WorkerMetrics;
+  readonly ops: OpsServer | null;
   close(): Promise<void>;
 }
 
@@ -67,7 +74,10 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   });
   const directory = new AccountDirectory(redis, keys);
   const callbacks = new CallbackQueue({ connection: redis, keys, settings: options.notify });
-  const lifecycle = new TaskLifecycle(store, directory, callbacks, logger);
+  const metrics = options.metrics ?? new WorkerMetrics();
+  const lifecycle = new TaskLifecycle(store, directory, callbacks, logger, (before, record) =>
+    metrics.taskChanged(before, record),
+  );
   const pacing = new PacingGate(redis, keys);
   const leases = new AccountLeases(redis, keys, workerId, leaseMs);
 
@@ -86,8 +96,8 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     leaseMs,
     logger,
     liveWorkers: () => redis.zcount(keys.workers, Date.now() - leaseMs, "+inf"),
-    createRuntime: (account) =>
-      new AccountRuntime({
+    createRuntime: (account) => {
+      const runtime = new AccountRuntime({
         account,
         discord: options.discord,
         store,
@@ -101,8 +111,12 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         timeoutMs: options.timeoutMs,
         jobLockMs: options.jobLockMs ?? 30_000,
         queueFullRetryMs: options.queueFullRetryMs ?? 15_000,
-      }),
+      });
+      metrics.watchRuntime(runtime);
+      return runtime;
+    },
   });
+  metrics.watchOwner(owner);
   const sweeper = new TimeoutSweeper(store, lifecycle, logger);
   const callbackWorker =
     options.deliverCallbacks === false
@@ -119,7 +133,15 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   await owner.start();
   sweeper.start();
   callbackWorker?.start();
-  logger.info({ workerId, accounts: options.accounts.length }, "worker started");
+  const ops = options.ops
+    ? await startOpsServer({
+        ...options.ops,
+        metrics,
+        logger,
+        readiness: () => workerReadiness(redis, owner),
+      })
+    : null;
+  logger.info({ workerId, accounts: options.accounts.length, ops: ops?.url }, "worker started");
 
   return {
     workerId,
@@ -127,7 +149,10 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     lifecycle,
     sweeper,
     redis,
+    metrics,
+    ops,
     async close() {
+      await ops?.close();
       clearInterval(heartbeatTimer);
       sweeper.stop();
       await owner.stop(options.shutdownGraceMs ?? 10_000);

@@ -19,6 +19,7 @@ export class TaskLifecycle {
     private readonly directory: AccountDirectory,
     private readonly callbacks: CallbackQueue,
     private readonly logger: Logger,
+    private readonly onChange?: (before: TaskRecord, record: TaskRecord) => void,
   ) {}
 
   /** Applies a patch decided from the current record; returns the record as it now stands. */
@@ -27,6 +28,7 @@ export class TaskLifecycle {
     if (result.outcome === "missing") return null;
     if (result.outcome === "updated") {
       const { record, before } = result;
+      this.onChange?.(before, record);
       if (
         record.status !== before.status ||
         record.progress !== before.progress ||
