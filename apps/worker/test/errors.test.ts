@@ -1,7 +1,7 @@
 import type { FailureKind } from "@mjg/discord-sim";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Stack, type StackOptions, startStack } from "./harness.js";
-import { accountStatus, submitOk, waitFor } from "./helpers.js";
+import { accountStatus, sleep, submitOk, waitFor } from "./helpers.js";
 
 let stack: Stack | undefined;
 afterEach(async () => {
@@ -91,6 +91,8 @@ describe("Midjourney's error answers end the task with the reason users can read
       return current?.disabledReason ? current : undefined;
     });
     expect(status.disabledReason).toMatch(/Pending mod message/);
+    // The API reads the registry through a cache of at most 500 ms (apps/api/src/submit/accounts.ts).
+    await sleep(1_000);
     const next = await stack!.submit({ action: "IMAGINE", prompt: "a second windmill" });
     expect(next.status).toBe(503);
     expect(stack!.sim.stats().totals.interactions).toBe(1);

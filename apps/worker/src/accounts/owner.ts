@@ -24,6 +24,8 @@ export class AccountOwner {
   private timer: NodeJS.Timeout | null = null;
   private round: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** The account being handed to another worker (one at a time), if any. */
+  private shedding: string | null = null;
 
   constructor(private readonly options: OwnerOptions) {}
 
@@ -44,6 +46,32 @@ export class AccountOwner {
       }),
     );
     this.runtimes.clear();
+  }
+
+  /**
+   * More workers than when the accounts were taken: hand one account over once its running jobs have
+   * ended. The lease is renewed meanwhile, so its jobs never run beside a new owner's.
+   */
+  private shed(): void {
+    const entry = [...this.runtimes].at(-1);
+    if (!entry) return;
+    const [id, runtime] = entry;
+    this.shedding = id;
+    this.options.logger.info({ account: id }, "handing the account to a less busy worker");
+    void runtime
+      .drain()
+      .then(async () => {
+        if (this.stopped || this.runtimes.get(id) !== runtime) return;
+        await runtime.stop(0);
+        this.runtimes.delete(id);
+        await this.options.leases.release(id);
+      })
+      .catch((error) =>
+        this.options.logger.warn({ account: id, err: (error as Error).message }, "hand-over failed"),
+      )
+      .finally(() => {
+        this.shedding = null;
+      });
   }
 
   private runRound(): Promise<void> {
@@ -90,6 +118,7 @@ export class AccountOwner {
     // Registry entries vanish when Redis is flushed or restarted: announce again.
     if (accounts.some((account) => !registry.has(account.id))) await this.announce();
     const share = Math.ceil(accounts.length / Math.max(1, await this.options.liveWorkers()));
+    if (this.runtimes.size > share && this.shedding === null) this.shed();
     for (const account of accounts) {
       if (this.stopped || this.runtimes.size >= share) break;
       if (this.runtimes.has(account.id)) continue;

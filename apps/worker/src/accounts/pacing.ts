@@ -2,13 +2,24 @@ import type { KeySpace } from "@mjg/shared";
 import type { Redis } from "ioredis";
 
 // Redis's own clock decides, so processes on hosts with skewed clocks still keep the gap.
-const GATE_SCRIPT = `
+// Claiming holds the account for `hold` ms: the gap is counted from when the request is done.
+const CLAIM_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local nextAt = tonumber(redis.call('GET', KEYS[1]) or '0')
-if now < nextAt then return nextAt - now end
+if now < nextAt then return {nextAt - now, 0} end
+local held = now + tonumber(ARGV[1])
+redis.call('SET', KEYS[1], held, 'PX', tonumber(ARGV[1]) + 60000)
+return {0, held}
+`;
+// Only the holder's own claim is turned into "gap from now"; a lapsed hold is left alone.
+const DONE_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local nextAt = tonumber(redis.call('GET', KEYS[1]) or '0')
+if nextAt ~= tonumber(ARGV[2]) then return 0 end
 redis.call('SET', KEYS[1], now + tonumber(ARGV[1]), 'PX', tonumber(ARGV[1]) + 60000)
-return 0
+return 1
 `;
 
 export interface PacingRule {
@@ -16,23 +27,49 @@ export interface PacingRule {
   jitterMs: number;
 }
 
-/** The gap between two interactions of an account, held across every worker process. */
+/** Proof of a claimed send slot; `done()` once the request has been answered (or was not sent). */
+export interface PacingTicket {
+  done(): Promise<void>;
+}
+
+const NO_PACING: PacingTicket = { done: async () => undefined };
+
+/**
+ * The gap between two interactions of an account, held across every worker process. The gap runs
+ * from the end of one request to the start of the next, so a slow send (an event-loop stall, a slow
+ * network) can never bring two requests closer together at Discord than the gap.
+ */
 export class PacingGate {
   constructor(
     private readonly redis: Redis,
     private readonly keys: KeySpace,
+    /** Longest a claim holds the account when its holder never says done (it died). */
+    private readonly holdMs = 20_000,
   ) {}
 
   /** Waits until this account may send, and claims that moment. */
-  async pass(accountId: string, rule: PacingRule, signal?: AbortSignal): Promise<void> {
+  async pass(accountId: string, rule: PacingRule, signal?: AbortSignal): Promise<PacingTicket> {
+    if (rule.minIntervalMs <= 0 && rule.jitterMs <= 0) return NO_PACING;
     const key = this.keys.accountPacing(accountId);
+    const gap = rule.minIntervalMs + Math.floor(Math.random() * (rule.jitterMs + 1));
+    let held: number;
     for (;;) {
       signal?.throwIfAborted();
-      const gap = rule.minIntervalMs + Math.floor(Math.random() * (rule.jitterMs + 1));
-      const waitMs = Number(await this.redis.eval(GATE_SCRIPT, 1, key, String(gap)));
-      if (waitMs <= 0) return;
+      const [waitMs, claim] = (await this.redis.eval(CLAIM_SCRIPT, 1, key, String(this.holdMs + gap))) as [
+        number,
+        number,
+      ];
+      if (waitMs <= 0) {
+        held = claim;
+        break;
+      }
       await sleep(waitMs, signal);
     }
+    return {
+      done: async () => {
+        await this.redis.eval(DONE_SCRIPT, 1, key, String(gap), String(held));
+      },
+    };
   }
 }
 

@@ -40,7 +40,18 @@ export interface RuntimeDeps {
 }
 
 export type Waiter = (outcome: WaitOutcome) => void;
-export type WaitOutcome = { kind: "ended" } | { kind: "retry"; reason: string } | { kind: "timeout" };
+export type WaitOutcome =
+  | { kind: "ended" }
+  | { kind: "retry"; reason: string }
+  | { kind: "timeout" }
+  /** The runtime stopped: the task is left for the account's next owner, which resumes it. */
+  | { kind: "handback" };
+
+/**
+ * What a job handed back returns to BullMQ: never settling keeps the job active (neither completed
+ * nor failed) until its lock lapses, and stalled-job recovery queues it for the next owner.
+ */
+export const HANDED_BACK: Promise<never> = new Promise<never>(() => undefined);
 
 const TICK_MS = 250;
 // Re-reading waiting tasks catches ends decided elsewhere (the timeout sweeper, an operator).
@@ -62,6 +73,12 @@ export class AccountRuntime {
   private lastRecheck = 0;
   private command: ApplicationCommand | null = null;
   private disabled: string | null = null;
+  private stopping = false;
+  private handingBack = false;
+  /** Tasks this runtime's jobs are working on; stop() waits for them during the grace. */
+  private readonly active = new Set<string>();
+  private onDrained: (() => void) | null = null;
+  private statusWrites: Promise<unknown> = Promise.resolve();
   private readonly log: Logger;
 
   constructor(readonly deps: RuntimeDeps) {
@@ -83,6 +100,11 @@ export class AccountRuntime {
 
   get disabledReason(): string | null {
     return this.disabled;
+  }
+
+  /** True once stop() began: no new interaction may be sent from here. */
+  get isStopping(): boolean {
+    return this.stopping;
   }
 
   async start(): Promise<void> {
@@ -121,20 +143,43 @@ export class AccountRuntime {
    * BullMQ's stalled-job recovery, and the next owner resumes them without sending again.
    */
   async stop(graceMs: number): Promise<void> {
-    if (this.tickTimer) clearInterval(this.tickTimer);
-    this.tickTimer = null;
+    this.stopping = true;
     const worker = this.worker;
     this.worker = null;
     if (worker) {
-      const graceful = worker.close();
-      const forced = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
-      await Promise.race([graceful, forced]);
-      await worker.close(true).catch(() => undefined);
+      // Pause, not close: BullMQ's close() waits for every running job, and a later close(true) waits too.
+      await worker.pause(true).catch(() => undefined);
+      if (this.active.size > 0) {
+        const graceOver = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
+        await Promise.race([this.whenIdle(), graceOver]);
+      }
     }
-    for (const waiter of this.waiters.values()) waiter({ kind: "timeout" });
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    this.tickTimer = null;
+    // Still running after the grace: hand back, never fail (the task is fine on Discord's side).
+    this.handingBack = true;
+    for (const waiter of this.waiters.values()) waiter({ kind: "handback" });
     this.waiters.clear();
+    await worker?.close(true).catch(() => undefined);
     await this.gateway.closeKeepSession().catch(() => undefined);
     await this.report({ owner: null, gateway: "closed" }).catch(() => undefined);
+  }
+
+  /** Stops taking new jobs and resolves once the running ones have ended (to hand the account over whole). */
+  async drain(): Promise<void> {
+    await this.worker?.pause(true).catch(() => undefined);
+    await this.whenIdle();
+  }
+
+  private whenIdle(): Promise<void> {
+    if (this.active.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const previous = this.onDrained;
+      this.onDrained = () => {
+        previous?.();
+        resolve();
+      };
+    });
   }
 
   /** Takes the account out of rotation with a reason operators can read; its waiting tasks end now. */
@@ -142,7 +187,7 @@ export class AccountRuntime {
     if (this.disabled) return;
     this.disabled = reason;
     this.log.error({ reason }, "account disabled");
-    await this.deps.directory.patch(this.id, { disabledReason: reason, lastError: reason });
+    await this.patchStatus({ disabledReason: reason, lastError: reason });
     await this.worker?.pause(true).catch(() => undefined);
     await this.processor.failWaiting(reason);
   }
@@ -161,6 +206,7 @@ export class AccountRuntime {
 
   /** Resolves when the task ends, is asked to be resent, or the runtime stops. */
   wait(taskId: string): Promise<WaitOutcome> {
+    if (this.handingBack) return Promise.resolve({ kind: "handback" });
     return new Promise((resolve) => this.waiters.set(taskId, resolve));
   }
 
@@ -186,7 +232,25 @@ export class AccountRuntime {
 
   private process(job: Job<TaskJob>): Promise<void> {
     if (job.name !== TASK_JOB_NAME) throw new Error(`unknown job ${job.name}`);
-    return this.processor.run(job.data.taskId);
+    // A job fetched while stopping is left untouched for the next owner.
+    if (this.stopping) return HANDED_BACK;
+    const taskId = job.data.taskId;
+    this.active.add(taskId);
+    const run = this.processor.run(taskId);
+    void run.then(
+      () => this.leave(taskId),
+      () => this.leave(taskId),
+    );
+    return run;
+  }
+
+  /** The task no longer needs this runtime (ended, or handed back to the next owner). */
+  leave(taskId: string): void {
+    this.active.delete(taskId);
+    if (this.active.size === 0 && this.onDrained) {
+      this.onDrained();
+      this.onDrained = null;
+    }
   }
 
   private onDispatch(t: string, d: unknown): void {
@@ -234,6 +298,16 @@ export class AccountRuntime {
   }
 
   private async report(change: { owner?: string | null; gateway?: string }): Promise<void> {
-    await this.deps.directory.patch(this.id, change).catch(() => undefined);
+    await this.patchStatus(change).catch(() => undefined);
+  }
+
+  /**
+   * Registry patches are read-modify-write: one at a time, so a gateway-state report can never
+   * write back a status read before the account was disabled.
+   */
+  private patchStatus(change: Parameters<AccountDirectory["patch"]>[1]): Promise<unknown> {
+    const next = this.statusWrites.then(() => this.deps.directory.patch(this.id, change));
+    this.statusWrites = next.catch(() => undefined);
+    return next;
   }
 }

@@ -1,3 +1,4 @@
+import type { InteractionResult } from "@mjg/discord-client";
 import {
   buttonInteraction,
   type GridIndex,
@@ -9,7 +10,7 @@ import {
 import { isTerminal, type TaskRecord } from "@mjg/shared";
 import type { Logger } from "pino";
 import { sleep } from "../accounts/pacing.js";
-import type { AccountRuntime, RuntimeDeps, WaitOutcome } from "../accounts/runtime.js";
+import { type AccountRuntime, HANDED_BACK, type RuntimeDeps, type WaitOutcome } from "../accounts/runtime.js";
 import { trackedJob } from "./effects.js";
 
 const SERVER_ERROR_RETRIES = 3;
@@ -44,7 +45,13 @@ export class TaskProcessor {
 
     for (;;) {
       const waiting = this.waitUntil(taskId, deadline);
-      record = await this.send(record, parent, deadline);
+      const sent = await this.send(record, parent, deadline);
+      if (sent === "handback") {
+        this.runtime.release(taskId, { kind: "handback" });
+        await waiting;
+        return this.handBack(taskId);
+      }
+      record = sent;
       if (!record || isTerminal(record.status)) {
         this.runtime.release(taskId, { kind: "ended" });
         await waiting;
@@ -96,7 +103,16 @@ export class TaskProcessor {
     });
   }
 
+  /** Leaves the task to the account's next owner: its job stays active until stalled-job recovery. */
+  private handBack(taskId: string): Promise<never> {
+    this.runtime.correlator.untrack(taskId);
+    this.log.info({ taskId }, "handing the task back to the next owner");
+    this.runtime.leave(taskId);
+    return HANDED_BACK;
+  }
+
   private async finish(taskId: string, outcome: WaitOutcome): Promise<void> {
+    if (outcome.kind === "handback") return this.handBack(taskId);
     this.runtime.correlator.untrack(taskId);
     const record =
       outcome.kind === "timeout"
@@ -113,31 +129,40 @@ export class TaskProcessor {
     record: TaskRecord,
     parent: TaskRecord | null,
     deadline: number,
-  ): Promise<TaskRecord | null> {
+  ): Promise<TaskRecord | null | "handback"> {
     const { lifecycle, store, account, pacing } = this.deps;
     const taskId = record._id;
     let serverErrors = 0;
     let refreshedCommand = false;
     for (;;) {
+      // A stopping runtime sends nothing new: the next owner sends it instead.
+      if (this.runtime.isStopping) return "handback";
       if (Date.now() >= deadline) return lifecycle.fail(taskId, "timeout");
       if (this.runtime.disabledReason)
         return lifecycle.fail(taskId, `account disabled: ${this.runtime.disabledReason}`);
       const body = await this.interactionBody(record, parent);
       if (typeof body === "string") return lifecycle.fail(taskId, body);
 
-      await pacing.pass(account.id, account);
-      // The nonce is saved before the request: a rerun after a crash resumes instead of sending twice.
-      const nonce = nextSnowflake();
-      const saved = await store.update(taskId, (current) =>
-        isTerminal(current.status)
-          ? null
-          : { discord: { nonce, sentAt: Date.now(), sends: current.discord.sends + 1 } },
-      );
-      if (saved.outcome === "missing") return null;
-      record = saved.record;
-      if (isTerminal(record.status)) return record;
-      this.runtime.correlator.track(trackedJob(record, parent));
-      const result = await this.runtime.rest.sendInteraction({ ...body, nonce });
+      const ticket = await pacing.pass(account.id, account);
+      let result: InteractionResult;
+      try {
+        if (this.runtime.isStopping) return "handback";
+        // The nonce is saved before the request: a rerun after a crash resumes instead of sending twice.
+        const nonce = nextSnowflake();
+        const saved = await store.update(taskId, (current) =>
+          isTerminal(current.status)
+            ? null
+            : { discord: { nonce, sentAt: Date.now(), sends: current.discord.sends + 1 } },
+        );
+        if (saved.outcome === "missing") return null;
+        record = saved.record;
+        if (isTerminal(record.status)) return record;
+        this.runtime.correlator.track(trackedJob(record, parent));
+        result = await this.runtime.rest.sendInteraction({ ...body, nonce });
+      } finally {
+        // The next send of this account waits a full gap from here, whatever happened.
+        await ticket.done().catch(() => undefined);
+      }
 
       if (result.kind === "ok") {
         return lifecycle.change(taskId, (current) =>
