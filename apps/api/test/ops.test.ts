@@ -110,6 +110,25 @@ describe("queue dashboard", () => {
     const names = await until(queueNames, (list) => list.includes("{acct-late}"));
     expect(names).toEqual(expect.arrayContaining(["{acct-a1}", "{acct-late}", "{notify}"]));
   });
+
+  it("opens in a browser with Basic auth (the secret as password), assets included", async () => {
+    h = await startApi({ adminSecret: ADMIN_SECRET });
+    const challenge = await fetch(`${h.url}/admin/queues`);
+    expect(challenge.status).toBe(401);
+    expect(challenge.headers.get("www-authenticate")).toMatch(/^Basic /);
+    const basic = (password: string) => ({
+      authorization: `Basic ${Buffer.from(`operator:${password}`).toString("base64")}`,
+    });
+    expect((await get("/admin/queues", basic("wrong-password"))).status).toBe(401);
+    const page = await get("/admin/queues", basic(ADMIN_SECRET));
+    expect(page.status).toBe(200);
+    const scripts = [...page.text.matchAll(/src="(static\/js\/[^"]+)"/g)].map((match) => match[1]!);
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const script of scripts) {
+      expect((await get(`/admin/queues/${script}`, basic(ADMIN_SECRET))).status, script).toBe(200);
+      expect((await get(`/admin/queues/${script}`)).status, script).toBe(401);
+    }
+  });
 });
 
 describe("accounts view and control", () => {
