@@ -2,25 +2,28 @@ import type { KeySpace } from "@mjg/shared";
 import type { Redis } from "ioredis";
 
 // Redis's own clock decides, so processes on hosts with skewed clocks still keep the gap.
-// Claiming holds the account for `hold` ms: the gap is counted from when the request is done.
+// The key holds "<nextAt>" (free from then on) or "H<until>" (a request in flight, held until then):
+// the gap is counted from when the request in flight is done.
 const CLAIM_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local nextAt = tonumber(redis.call('GET', KEYS[1]) or '0')
-if now < nextAt then return {nextAt - now, 0} end
-local held = now + tonumber(ARGV[1])
-redis.call('SET', KEYS[1], held, 'PX', tonumber(ARGV[1]) + 60000)
-return {0, held}
+local v = redis.call('GET', KEYS[1]) or '0'
+local inFlight = string.sub(v, 1, 1) == 'H'
+local nextAt = tonumber(inFlight and string.sub(v, 2) or v)
+if now < nextAt then return {nextAt - now, inFlight and 1 or 0} end
+redis.call('SET', KEYS[1], 'H' .. (now + tonumber(ARGV[1])), 'PX', tonumber(ARGV[1]) + 60000)
+return {0, now + tonumber(ARGV[1])}
 `;
 // Only the holder's own claim is turned into "gap from now"; a lapsed hold is left alone.
 const DONE_SCRIPT = `
+if redis.call('GET', KEYS[1]) ~= 'H' .. ARGV[2] then return 0 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local nextAt = tonumber(redis.call('GET', KEYS[1]) or '0')
-if nextAt ~= tonumber(ARGV[2]) then return 0 end
 redis.call('SET', KEYS[1], now + tonumber(ARGV[1]), 'PX', tonumber(ARGV[1]) + 60000)
 return 1
 `;
+// While another request is in flight, look again this often (it usually takes one HTTP round trip).
+const IN_FLIGHT_POLL_MS = 20;
 
 export interface PacingRule {
   minIntervalMs: number;
@@ -55,15 +58,15 @@ export class PacingGate {
     let held: number;
     for (;;) {
       signal?.throwIfAborted();
-      const [waitMs, claim] = (await this.redis.eval(CLAIM_SCRIPT, 1, key, String(this.holdMs + gap))) as [
+      const [waitMs, detail] = (await this.redis.eval(CLAIM_SCRIPT, 1, key, String(this.holdMs))) as [
         number,
         number,
       ];
       if (waitMs <= 0) {
-        held = claim;
+        held = detail;
         break;
       }
-      await sleep(waitMs, signal);
+      await sleep(detail === 1 ? Math.min(waitMs, IN_FLIGHT_POLL_MS) : waitMs, signal);
     }
     return {
       done: async () => {
