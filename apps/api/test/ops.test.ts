@@ -257,10 +257,15 @@ describe("Prometheus metrics", () => {
     await get(`/api/v1/task/fetch?_id=missing-${first.body.result}`);
     await get("/no/such/route");
 
-    const after = await scrape();
+    const unmatched = 'http_requests_total{route="unmatched",method="GET",status="404"}';
+    // A request is counted once its answer has left: wait for the count, do not race it.
+    const after = await until(
+      scrape,
+      (metrics) => metrics.get(submitted) === 2 && metrics.get(fetched) === 1 && metrics.get(unmatched) === 1,
+    );
     expect(after.get(submitted)).toBe(2);
     expect(after.get(fetched)).toBe(1);
-    expect(after.get('http_requests_total{route="unmatched",method="GET",status="404"}')).toBe(1);
+    expect(after.get(unmatched)).toBe(1);
     // The raw URL (with its id) never becomes a label.
     expect([...after.keys()].some((key) => key.includes("missing-"))).toBe(false);
     expect(after.get('http_request_duration_seconds_count{route="/api/v1/trigger/submit"}')).toBe(2);

@@ -76,12 +76,15 @@ describe("worker health, readiness and metrics on its own port", () => {
     const submitted = await stack.submit({ action: "IMAGINE", prompt: "a quiet harbour" });
     expect((await stack.waitForTask(submitted.body.result)).status).toBe("SUCCESS");
 
-    const after = await scrape();
-    expect(after.get(finished)).toBe(1);
+    // The record is written before the worker's own bookkeeping ends: wait for it, do not race it.
+    const after = await until(
+      scrape,
+      (metrics) =>
+        metrics.get(finished) === 1 && metrics.get(`mj_account_running_jobs{account="${account}"}`) === 0,
+    );
     expect(after.get('mj_task_duration_seconds_count{action="IMAGINE",status="SUCCESS"}')).toBe(1);
     expect(after.get('mj_task_first_progress_seconds_count{action="IMAGINE"}')).toBe(1);
     expect(after.get(`mj_gateway_connected{account="${account}"}`)).toBe(1);
-    expect(after.get(`mj_account_running_jobs{account="${account}"}`)).toBe(0);
     expect(after.get("mj_worker_owned_accounts")).toBe(1);
     expect([...after.keys()].some((key) => key.startsWith("process_cpu"))).toBe(true);
     expect((await get(`${ops.url}/nothing`)).status).toBe(404);
@@ -93,7 +96,10 @@ describe("worker health, readiness and metrics on its own port", () => {
     stack.sim.control.rateLimitNext(sim, { retryAfter: 0.05 });
     const limited = await stack.submit({ action: "IMAGINE", prompt: "a slow train" });
     expect((await stack.waitForTask(limited.body.result)).status).toBe("SUCCESS");
-    expect((await scrape()).get(`mj_discord_rate_limited_total{account="${account}"}`)).toBe(1);
+    await until(
+      scrape,
+      (metrics) => metrics.get(`mj_discord_rate_limited_total{account="${account}"}`) === 1,
+    );
 
     stack.sim.control.reconnect(sim);
     await until(
@@ -104,7 +110,10 @@ describe("worker health, readiness and metrics on its own port", () => {
     stack.sim.control.failNext(sim, "banned");
     const banned = await stack.submit({ action: "IMAGINE", prompt: "a forbidden thing" });
     expect((await stack.waitForTask(banned.body.result)).status).toBe("FAILURE");
-    expect((await scrape()).get('mj_tasks_finished_total{action="IMAGINE",status="FAILURE"}')).toBe(1);
+    await until(
+      scrape,
+      (metrics) => metrics.get('mj_tasks_finished_total{action="IMAGINE",status="FAILURE"}') === 1,
+    );
   });
 
   it("stops being ready when an account's gateway is closed for good", async () => {
