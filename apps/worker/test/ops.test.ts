@@ -1,12 +1,15 @@
+import { type ChildProcess, spawn } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createServer as createNetServer } from "node:net";
 import { apiEnv, serveApi } from "@mjg/api";
 import { startSimulator } from "@mjg/discord-sim";
-import { createLogger, parseEnv } from "@mjg/shared";
+import { createLogger, keySpace, parseEnv } from "@mjg/shared";
 import { dropPrefix, TEST_REDIS_URL, testRedis, uniquePrefix } from "@mjg/shared/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { workerEnv } from "../src/env.js";
 import { serveWorker } from "../src/serve.js";
+import { startWorker } from "../src/worker.js";
 import { type Stack, startStack } from "./harness.js";
 
 let stack: Stack | undefined;
@@ -129,6 +132,66 @@ describe("worker health, readiness and metrics on its own port", () => {
     );
     expect(JSON.parse(notReady.text)).toMatchObject({ status: "not ready", redis: "up" });
     expect(JSON.parse(notReady.text).gateways[account]).not.toBe("ready");
+  });
+});
+
+describe("worker readiness and Redis", () => {
+  it("stops being ready while Redis is away and is ready again once it is back", async () => {
+    const port = await freePort();
+    let redisProcess = await startRedis(port);
+    cleanups.push(async () => {
+      redisProcess.kill("SIGKILL");
+    });
+    const sim = await startSimulator({
+      accounts: 1,
+      stepDelayMs: 5,
+      heartbeatIntervalMs: 2_000,
+      logger: false,
+    });
+    cleanups.push(() => sim.close());
+    const account = sim.accounts[0]!;
+    const worker = await startWorker({
+      redisUrl: `redis://127.0.0.1:${port}`,
+      keys: keySpace(uniquePrefix("ready")),
+      accounts: [
+        {
+          id: "ready",
+          token: account.token,
+          guildId: account.guildId,
+          channelId: account.channelId,
+          concurrency: 3,
+          queueSize: 10,
+          enabled: true,
+          minIntervalMs: 0,
+          jitterMs: 0,
+        },
+      ],
+      discord: { apiUrl: sim.apiUrl, gatewayUrl: sim.gatewayUrl },
+      notify: {
+        allowPrivate: true,
+        progressEvents: false,
+        backoffSeconds: [0.05],
+        timeoutMs: 5_000,
+        concurrency: 1,
+      },
+      logger: createLogger("test", "silent"),
+      timeoutMs: 60_000,
+      retentionMs: 60_000,
+      leaseMs: 3_000,
+      shutdownGraceMs: 1_000,
+      ops: { port: 0, host: "127.0.0.1" },
+    });
+    cleanups.push(() => worker.close());
+    const readyz = () => get(`${worker.ops!.url}/readyz`);
+    await until(readyz, (answer) => answer.status === 200);
+
+    redisProcess.kill("SIGKILL");
+    const away = await until(readyz, (answer) => answer.status === 503);
+    expect(JSON.parse(away.text)).toMatchObject({ status: "not ready", redis: "down" });
+    expect((await get(`${worker.ops!.url}/healthz`)).status).toBe(200);
+
+    redisProcess = await startRedis(port);
+    await until(readyz, (answer) => answer.status === 200);
   });
 });
 
@@ -259,6 +322,35 @@ describe("logs", () => {
 // biome-ignore lint/suspicious/noExplicitAny: see above
 async function json(response: Response): Promise<any> {
   return response.json();
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createNetServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A Redis of the test's own, so it can be taken away. */
+function startRedis(port: number): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("redis-server", [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+    ]);
+    child.on("error", reject);
+    child.stdout.on("data", (chunk: Buffer) => {
+      if (chunk.toString().includes("Ready to accept connections")) resolve(child);
+    });
+  });
 }
 
 function listen(server: Server): Promise<Server> {
