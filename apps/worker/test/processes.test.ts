@@ -144,4 +144,35 @@ describe("a worker process dies", () => {
     expect(stats.totals.duplicateNonces).toBe(0);
     expect(stats.totals.interactions).toBe(3);
   });
+
+  it("tasks handed back on SIGTERM still count against the account's concurrency at the next owner", async () => {
+    stack = await startStack({
+      workers: 0,
+      stepDelayMs: 20,
+      // Jobs outlast the hand-over, so the next owner starts while the handed-back ones still run.
+      sim: { progressSteps: Array.from({ length: 100 }, (_, i) => i) },
+      simAccounts: [{ concurrency: 10 }],
+      account: { concurrency: 2 },
+    });
+    const leaving = await spawnWorker(stack, "child-hasty", { shutdownGraceMs: 0 });
+    children.push(leaving);
+    await stack.startWorker({ workerId: "in-process-heir" });
+
+    const ids = await submitMany(stack, 6, "a tram at dusk");
+    await waitFor(
+      "two tasks IN_PROGRESS",
+      async () => (await statuses(stack!, ids)).filter((status) => status === "IN_PROGRESS").length === 2,
+      30_000,
+      5,
+    );
+    leaving.process.kill("SIGTERM");
+    expect(await leaving.exited).toBe(0);
+
+    const tasks = await Promise.all(ids.map((id) => stack!.waitForTask(id, undefined, 90_000)));
+    expect(tasks.map((task) => task.status)).toEqual(ids.map(() => "SUCCESS"));
+    const stats = stack.sim.stats();
+    expect(stats.totals.duplicateNonces).toBe(0);
+    expect(stats.totals.interactions).toBe(6);
+    expect(stats.accounts[0]!.maxConcurrentJobs).toBeLessThanOrEqual(2);
+  });
 });

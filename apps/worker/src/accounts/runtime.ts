@@ -14,13 +14,14 @@ import {
   type TaskJob,
   type TaskStore,
 } from "@mjg/shared";
-import { type Job, Worker } from "bullmq";
+import { DelayedError, type Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { effectPatch } from "../tasks/effects.js";
 import type { TaskLifecycle } from "../tasks/lifecycle.js";
 import { TaskProcessor } from "../tasks/processor.js";
 import type { PacingGate } from "./pacing.js";
+import { RunningSlots } from "./slots.js";
 
 export interface RuntimeDeps {
   account: AccountConfig;
@@ -54,6 +55,9 @@ export type WaitOutcome =
 export const HANDED_BACK: Promise<never> = new Promise<never>(() => undefined);
 
 const TICK_MS = 250;
+// A job finding every running slot taken goes back to the queue for this long, freeing its place in
+// the BullMQ worker for the handed-over jobs that hold the slots.
+const BUSY_RETRY_MS = 500;
 // Re-reading waiting tasks catches ends decided elsewhere (the timeout sweeper, an operator).
 const RECHECK_MS = 5_000;
 
@@ -65,6 +69,7 @@ export class AccountRuntime {
   readonly gateway: GatewayClient;
   readonly rest: DiscordRest;
   readonly correlator: Correlator;
+  readonly slots: RunningSlots;
   private worker: Worker<TaskJob> | null = null;
   private readonly processor: TaskProcessor;
   private readonly waiters = new Map<string, Waiter>();
@@ -91,6 +96,7 @@ export class AccountRuntime {
     });
     this.rest = new DiscordRest({ token: account.token, apiUrl: deps.discord.apiUrl });
     this.correlator = new Correlator({ channelId: account.channelId });
+    this.slots = new RunningSlots(deps.bullConnection, deps.keys);
     this.processor = new TaskProcessor(this, deps);
   }
 
@@ -126,15 +132,19 @@ export class AccountRuntime {
       return;
     }
     this.tickTimer = setInterval(() => this.tick(), TICK_MS);
-    this.worker = new Worker<TaskJob>(this.deps.keys.accountQueue(this.id), (job) => this.process(job), {
-      connection: this.deps.bullConnection,
-      prefix: this.deps.keys.prefix,
-      concurrency: this.deps.account.concurrency,
-      lockDuration: this.deps.jobLockMs,
-      stalledInterval: this.deps.jobLockMs,
-      maxStalledCount: 10,
-      autorun: true,
-    });
+    this.worker = new Worker<TaskJob>(
+      this.deps.keys.accountQueue(this.id),
+      (job, token) => this.process(job, token),
+      {
+        connection: this.deps.bullConnection,
+        prefix: this.deps.keys.prefix,
+        concurrency: this.deps.account.concurrency,
+        lockDuration: this.deps.jobLockMs,
+        stalledInterval: this.deps.jobLockMs,
+        maxStalledCount: 10,
+        autorun: true,
+      },
+    );
     this.worker.on("error", (error) => this.log.warn({ err: error.message }, "queue worker error"));
   }
 
@@ -230,18 +240,22 @@ export class AccountRuntime {
     }
   }
 
-  private process(job: Job<TaskJob>): Promise<void> {
+  private async process(job: Job<TaskJob>, token: string | undefined): Promise<void> {
     if (job.name !== TASK_JOB_NAME) throw new Error(`unknown job ${job.name}`);
     // A job fetched while stopping is left untouched for the next owner.
     if (this.stopping) return HANDED_BACK;
     const taskId = job.data.taskId;
     this.active.add(taskId);
-    const run = this.processor.run(taskId);
-    void run.then(
-      () => this.leave(taskId),
-      () => this.leave(taskId),
-    );
-    return run;
+    let outcome: void | "busy";
+    try {
+      outcome = await this.processor.run(taskId);
+    } finally {
+      this.leave(taskId);
+    }
+    if (outcome === "busy") {
+      await job.moveToDelayed(Date.now() + BUSY_RETRY_MS, token);
+      throw new DelayedError();
+    }
   }
 
   /** The task no longer needs this runtime (ended, or handed back to the next owner). */

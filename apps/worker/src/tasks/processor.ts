@@ -26,7 +26,17 @@ export class TaskProcessor {
     this.log = deps.logger.child({ account: deps.account.id });
   }
 
-  async run(taskId: string): Promise<void> {
+  /** "busy": every running slot of the account is taken (by tasks handed over from another owner). */
+  async run(taskId: string): Promise<void | "busy"> {
+    try {
+      return await this.runTask(taskId);
+    } finally {
+      // Not reached by a task handed back while it runs: its slot goes with it to the next owner.
+      await this.runtime.slots.release(this.deps.account.id, taskId).catch(() => undefined);
+    }
+  }
+
+  private async runTask(taskId: string): Promise<void | "busy"> {
     const { store, lifecycle } = this.deps;
     let record = await store.get(taskId);
     if (!record) return;
@@ -39,16 +49,22 @@ export class TaskProcessor {
       this.log.info({ taskId }, "resuming a task that was already sent");
       const waiting = this.waitUntil(taskId, deadline);
       this.runtime.correlator.track(trackedJob(record, parent));
+      await this.runtime.slots.hold(this.deps.account.id, taskId, deadline);
       await this.runtime.catchUp();
       return this.finish(taskId, await waiting);
     }
 
+    // At most `concurrency` jobs of the account run on Discord, counting ones another owner handed back.
+    const { account } = this.deps;
+    if (!(await this.runtime.slots.take(account.id, taskId, deadline, account.concurrency))) return "busy";
     for (;;) {
       const waiting = this.waitUntil(taskId, deadline);
       const sent = await this.send(record, parent, deadline);
       if (sent === "handback") {
         this.runtime.release(taskId, { kind: "handback" });
         await waiting;
+        // Not sent: nothing runs on Discord's side, so it needs no running slot.
+        await this.runtime.slots.release(this.deps.account.id, taskId);
         return this.handBack(taskId);
       }
       record = sent;
