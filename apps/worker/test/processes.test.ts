@@ -1,4 +1,4 @@
-import { keySpace } from "@mjg/shared";
+import { keySpace, type TaskRecord } from "@mjg/shared";
 import { afterEach, describe, expect, it } from "vitest";
 import { killAll, spawnWorker, type WorkerChild } from "./children.js";
 import { type Stack, startStack } from "./harness.js";
@@ -19,6 +19,11 @@ const TOLERANCE_MS = 5;
 
 async function leaseOwner(s: Stack, accountId: string): Promise<string | null> {
   return s.redis.get(keySpace(s.prefix).accountLease(accountId));
+}
+
+/** The full record as the worker keeps it (with its Discord bookkeeping). */
+async function storedRecord(s: Stack, taskId: string): Promise<TaskRecord> {
+  return JSON.parse((await s.redis.get(keySpace(s.prefix).task(taskId)))!) as TaskRecord;
 }
 
 async function submitMany(s: Stack, count: number, label: string): Promise<string[]> {
@@ -92,6 +97,42 @@ describe("a worker process dies", () => {
     expect(stats.totals.interactions).toBe(3);
     const nonces = stats.accounts[0]!.interactions.map((interaction) => interaction.nonce);
     expect(new Set(nonces).size).toBe(3);
+    for (const id of ids) {
+      const record = await storedRecord(stack, id);
+      expect(record.discord.sends).toBe(1);
+      expect(nonces).toContain(record.discord.nonce);
+    }
+  });
+
+  it("kill -9 with more tasks than slots: the next owner resumes the running ones and stays within concurrency", async () => {
+    stack = await startStack({
+      workers: 0,
+      stepDelayMs: 20,
+      // Jobs outlast the take-over, so the next owner starts while the orphaned ones still run.
+      sim: { progressSteps: Array.from({ length: 100 }, (_, i) => i) },
+      simAccounts: [{ concurrency: 10 }],
+      account: { concurrency: 2 },
+    });
+    const doomed = await spawnWorker(stack, "child-doomed");
+    children.push(doomed);
+    await stack.startWorker({ workerId: "in-process-heir" });
+
+    const ids = await submitMany(stack, 6, "a kettle on a stove");
+    await waitFor(
+      "two tasks IN_PROGRESS",
+      async () => (await statuses(stack!, ids)).filter((status) => status === "IN_PROGRESS").length === 2,
+      30_000,
+      5,
+    );
+    doomed.process.kill("SIGKILL");
+    expect(await doomed.exited).toBe("SIGKILL");
+
+    const tasks = await Promise.all(ids.map((id) => stack!.waitForTask(id, undefined, 90_000)));
+    expect(tasks.map((task) => task.status)).toEqual(ids.map(() => "SUCCESS"));
+    const stats = stack.sim.stats();
+    expect(stats.totals.duplicateNonces).toBe(0);
+    expect(stats.totals.interactions).toBe(6);
+    expect(stats.accounts[0]!.maxConcurrentJobs).toBeLessThanOrEqual(2);
   });
 
   it("SIGTERM with tasks in flight: the process exits 0 and every task still ends in SUCCESS", async () => {
