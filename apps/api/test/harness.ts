@@ -66,8 +66,4 @@ export async function taskKeys(harness: Harness): Promise<string[]> {
   return harness.redis.keys(`${harness.prefix}:task:*`);
 }
 
-/** Test answers are read loosely: assertions, not types, check their shape. */
-// biome-ignore lint/suspicious/noExplicitAny: see above
-export async function json(response: Response): Promise<any> {
-  return response.json();
-}
+export { json } from "@mjg/shared/testing";

@@ -1,4 +1,4 @@
-import { testRedis } from "@mjg/shared/testing";
+import { parseMetrics, testRedis, until } from "@mjg/shared/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { accountStatus, type Harness, json, startApi } from "./harness.js";
 
@@ -27,32 +27,6 @@ async function post(path: string, body?: unknown, headers: Record<string, string
 
 function submit(prompt: string, headers: Record<string, string> = {}) {
   return post("/api/v1/trigger/submit", { action: "IMAGINE", prompt }, headers);
-}
-
-async function until<T>(
-  probe: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = await probe();
-  while (!done(last)) {
-    if (Date.now() > deadline) throw new Error(`condition not met; last seen ${JSON.stringify(last)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    last = await probe();
-  }
-  return last;
-}
-
-/** Prometheus text exposition → `name{labels}` → value. */
-function parseMetrics(text: string): Map<string, number> {
-  const values = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    if (line === "" || line.startsWith("#")) continue;
-    const at = line.lastIndexOf(" ");
-    values.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return values;
 }
 
 const ADMIN_PATHS = ["/admin/accounts", "/admin/queues", "/admin/queues/api/queues", "/metrics"];

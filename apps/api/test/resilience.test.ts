@@ -1,44 +1,7 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
+import type { ChildProcess } from "node:child_process";
+import { freePort, json, startRedisServer, until } from "@mjg/shared/testing";
 import { afterAll, describe, expect, it } from "vitest";
-import { accountStatus, type Harness, json, startApi } from "./harness.js";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function startRedis(port: number): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("redis-server", [
-      "--port",
-      String(port),
-      "--bind",
-      "127.0.0.1",
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-    ]);
-    child.on("error", reject);
-    child.stdout.on("data", (chunk: Buffer) => {
-      if (chunk.toString().includes("Ready to accept connections")) resolve(child);
-    });
-  });
-}
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error("condition not met in time");
-}
+import { accountStatus, type Harness, startApi } from "./harness.js";
 
 describe("when Redis goes away", () => {
   let redisProcess: ChildProcess | undefined;
@@ -50,7 +13,7 @@ describe("when Redis goes away", () => {
 
   it("answers 503 at once instead of hanging, and recovers by itself when Redis is back", async () => {
     const port = await freePort();
-    redisProcess = await startRedis(port);
+    redisProcess = await startRedisServer(port);
     h = await startApi({ redisUrl: `redis://127.0.0.1:${port}/2` });
     const submit = () =>
       fetch(`${h!.url}/api/v1/trigger/submit?action=IMAGINE&prompt=x`, {
@@ -59,7 +22,7 @@ describe("when Redis goes away", () => {
     expect((await submit()).status).toBe(200);
 
     redisProcess.kill("SIGKILL");
-    await waitFor(async () => (await submit()).status === 503);
+    await until(async () => (await submit()).status === 503, Boolean);
     const down = await submit();
     expect(down.status).toBe(503);
     expect(await json(down)).toEqual({ code: 0, description: expect.stringContaining("Redis") });
@@ -70,11 +33,11 @@ describe("when Redis goes away", () => {
     expect((await fetch(`${h.url}/readyz`)).status).toBe(503);
     expect((await fetch(`${h.url}/healthz`)).status).toBe(200);
 
-    redisProcess = await startRedis(port);
+    redisProcess = await startRedisServer(port);
     // A fresh Redis has lost the registry: workers re-announce their accounts; stand in for one here.
-    await waitFor(async () => h!.redis.status === "ready");
+    await until(async () => h!.redis.status === "ready", Boolean);
     await h.directory.put(accountStatus("a1"));
-    await waitFor(async () => (await submit()).status === 200);
+    await until(async () => (await submit()).status === 200, Boolean);
     expect((await fetch(`${h.url}/readyz`)).status).toBe(200);
   });
 });

@@ -1,11 +1,20 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createServer as createNetServer } from "node:net";
 import { apiEnv, serveApi } from "@mjg/api";
 import { startSimulator } from "@mjg/discord-sim";
 import { createLogger, keySpace, parseEnv } from "@mjg/shared";
-import { dropPrefix, TEST_REDIS_URL, testRedis, uniquePrefix } from "@mjg/shared/testing";
+import {
+  dropPrefix,
+  freePort,
+  json,
+  parseMetrics,
+  startRedisServer,
+  TEST_REDIS_URL,
+  testRedis,
+  uniquePrefix,
+  until,
+} from "@mjg/shared/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { workerEnv } from "../src/env.js";
 import { serveWorker } from "../src/serve.js";
@@ -19,32 +28,6 @@ afterEach(async () => {
   stack = undefined;
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
 });
-
-async function until<T>(
-  probe: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = await probe();
-  while (!done(last)) {
-    if (Date.now() > deadline) throw new Error(`condition not met; last seen ${JSON.stringify(last)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    last = await probe();
-  }
-  return last;
-}
-
-/** Prometheus text exposition → `name{labels}` → value. */
-function parseMetrics(text: string): Map<string, number> {
-  const values = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    if (line === "" || line.startsWith("#")) continue;
-    const at = line.lastIndexOf(" ");
-    values.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return values;
-}
 
 async function get(url: string) {
   const response = await fetch(url);
@@ -138,7 +121,7 @@ describe("worker health, readiness and metrics on its own port", () => {
 describe("worker readiness and Redis", () => {
   it("stops being ready while Redis is away and is ready again once it is back", async () => {
     const port = await freePort();
-    let redisProcess = await startRedis(port);
+    let redisProcess = await startRedisServer(port);
     cleanups.push(async () => {
       redisProcess.kill("SIGKILL");
     });
@@ -190,7 +173,7 @@ describe("worker readiness and Redis", () => {
     expect(JSON.parse(away.text)).toMatchObject({ status: "not ready", redis: "down" });
     expect((await get(`${worker.ops!.url}/healthz`)).status).toBe(200);
 
-    redisProcess = await startRedis(port);
+    redisProcess = await startRedisServer(port);
     await until(readyz, (answer) => answer.status === 200);
   });
 });
@@ -317,41 +300,6 @@ describe("logs", () => {
     }
   });
 });
-
-/** Test answers are read loosely: assertions, not types, check their shape. */
-// biome-ignore lint/suspicious/noExplicitAny: see above
-async function json(response: Response): Promise<any> {
-  return response.json();
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createNetServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** A Redis of the test's own, so it can be taken away. */
-function startRedis(port: number): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("redis-server", [
-      "--port",
-      String(port),
-      "--bind",
-      "127.0.0.1",
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-    ]);
-    child.on("error", reject);
-    child.stdout.on("data", (chunk: Buffer) => {
-      if (chunk.toString().includes("Ready to accept connections")) resolve(child);
-    });
-  });
-}
 
 function listen(server: Server): Promise<Server> {
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));

@@ -1,4 +1,6 @@
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { type AddressInfo, createServer } from "node:net";
 import type { Redis } from "ioredis";
 import { connectRedis } from "./redis.js";
 
@@ -22,4 +24,66 @@ export async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
 
 export function testRedis(): Redis {
   return connectRedis(TEST_REDIS_URL, { name: "test" });
+}
+
+/** Polls `probe` until `done` holds; generous by default, because test machines are noisy. */
+export async function until<T>(
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await probe();
+  while (!done(last)) {
+    if (Date.now() > deadline) throw new Error(`condition not met; last seen ${JSON.stringify(last)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    last = await probe();
+  }
+  return last;
+}
+
+/** Prometheus text exposition → `name{labels}` → value. */
+export function parseMetrics(text: string): Map<string, number> {
+  const values = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    if (line === "" || line.startsWith("#")) continue;
+    const at = line.lastIndexOf(" ");
+    values.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return values;
+}
+
+/** Test answers are read loosely: assertions, not types, check their shape. */
+// biome-ignore lint/suspicious/noExplicitAny: see above
+export async function json(response: Response): Promise<any> {
+  return response.json();
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A Redis of the test's own on `port`, so the test can take it away and bring it back. */
+export function startRedisServer(port: number): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("redis-server", [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+    ]);
+    child.on("error", reject);
+    child.stdout.on("data", (chunk: Buffer) => {
+      if (chunk.toString().includes("Ready to accept connections")) resolve(child);
+    });
+  });
 }
