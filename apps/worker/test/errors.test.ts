@@ -99,6 +99,23 @@ describe("Midjourney's error answers end the task with the reason users can read
   });
 });
 
+describe("an account taken out of rotation", () => {
+  it("tasks waiting behind the one that met 'Pending mod message' end at once, not at the timeout", async () => {
+    stack = await startStack({ stepDelayMs: 10, account: { concurrency: 1 } });
+    stack.sim.control.failNext(stack.sim.accounts[0]!, "pending-mod");
+    const ids: string[] = [];
+    for (const n of [1, 2, 3])
+      ids.push(await submitOk(stack, { action: "IMAGINE", prompt: `a pier, take ${n}` }));
+    // Well inside the 60 s task timeout.
+    const tasks = await Promise.all(ids.map((id) => stack!.waitForTask(id, undefined, 20_000)));
+    expect(tasks.map((task) => task.status)).toEqual(["FAILURE", "FAILURE", "FAILURE"]);
+    expect(tasks[0].failReason).toMatch(/Pending mod message/);
+    for (const task of tasks.slice(1))
+      expect(task.failReason).toMatch(/^account disabled: .*Pending mod message/);
+    expect(stack.sim.stats().totals.interactions).toBe(1);
+  });
+});
+
 describe("Discord's rate limits", () => {
   it("a 429 with retry_after is waited out: SUCCESS with exactly one accepted interaction", async () => {
     stack = await startStack({ stepDelayMs: 10 });

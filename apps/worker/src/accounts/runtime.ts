@@ -129,7 +129,8 @@ export class AccountRuntime {
       await this.gateway.connect();
     } catch (error) {
       this.log.error({ err: (error as Error).message }, "gateway refused the account");
-      return;
+      // Refused for good (the account is disabled): still drain the queue, failing its tasks at once.
+      if (!this.disabled) return;
     }
     this.tickTimer = setInterval(() => this.tick(), TICK_MS);
     this.worker = new Worker<TaskJob>(
@@ -198,7 +199,7 @@ export class AccountRuntime {
     this.disabled = reason;
     this.log.error({ reason }, "account disabled");
     await this.patchStatus({ disabledReason: reason, lastError: reason });
-    await this.worker?.pause(true).catch(() => undefined);
+    // The queue keeps draining: each waiting task fails at once with the reason instead of at its timeout.
     await this.processor.failWaiting(reason);
   }
 
