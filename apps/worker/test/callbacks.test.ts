@@ -84,3 +84,44 @@ describe("the notifyHook callback", () => {
     }
   });
 });
+
+describe("exhausted callback deliveries", () => {
+  it("stay inspectable and are delivered after an operator replays them", async () => {
+    stack = await startStack();
+    const hook = await receiver([500, 500, 500, 500]);
+    try {
+      const { body } = await stack.submit({
+        action: "IMAGINE",
+        prompt: "replayed cat",
+        notifyHook: hook.url,
+      });
+      await stack.waitForTask(body.result);
+      // The test schedule has three retries: four failed attempts exhaust it.
+      await until(() => (hook.received.length >= 4 ? true : undefined));
+      const attempts = (await (
+        await fetch(`${stack.apiUrl}/api/v1/task/callbacks?_id=${body.result}`)
+      ).json()) as {
+        delivered: boolean;
+      }[];
+      expect(attempts.length).toBeGreaterThanOrEqual(4);
+      expect(attempts.every((attempt) => !attempt.delivered)).toBe(true);
+      // The last failure reaches BullMQ's failed set a moment after the receiver answered: replay until it is there.
+      let replayed = 0;
+      for (let i = 0; i < 200 && replayed === 0; i++) {
+        const replay = await fetch(`${stack.apiUrl}/admin/callbacks/replay`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ limit: 10 }),
+        });
+        expect(replay.status).toBe(200);
+        replayed = ((await replay.json()) as { replayed: number }).replayed;
+        if (replayed === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(replayed).toBe(1);
+      await until(() => (hook.received.length >= 5 ? true : undefined));
+      expect(JSON.parse(hook.received[4]!.body)._id).toBe(body.result);
+    } finally {
+      await hook.close();
+    }
+  });
+});

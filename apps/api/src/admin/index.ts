@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import { accountRoutes } from "./accounts.js";
 import { queueBoard } from "./board.js";
+import { callbackRoutes } from "./callbacks.js";
 import { requireAdmin } from "./guard.js";
 import { QueueCatalog } from "./queues.js";
 
@@ -32,6 +33,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminOptions): 
           if (options.redis.status !== "ready") throw new ApiError("REDIS_UNAVAILABLE");
         });
         accountRoutes(accounts, catalog, options.redis, options.keys);
+        callbackRoutes(accounts, options.redis, options.keys);
       });
       await queueBoard(admin, catalog, { prefix: "/queues", basePath: "/admin/queues" });
     },
