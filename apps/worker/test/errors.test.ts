@@ -60,7 +60,7 @@ describe("Midjourney's error answers end the task with the reason users can read
   it("a job Midjourney stops midway ends in FAILURE", async () => {
     const task = await imagineAfterFailure("stop-midway");
     expect(task.status).toBe("FAILURE");
-    expect(task.failReason).toBeTruthy();
+    expect(task.failReason).toMatch(/stop/i);
     expect(task.imageUrl ?? "").toBe("");
   });
 
