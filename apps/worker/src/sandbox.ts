@@ -12,19 +12,26 @@ export async function startSandbox(options: { accounts: number; stepDelayMs: num
     stepDelayMs: options.stepDelayMs,
     logger: false,
   });
-  const accounts = simulator.accounts.map(
-    (account): AccountConfig => ({
-      id: `sim-${account.id}`,
-      token: account.token,
-      guildId: account.guildId,
-      channelId: account.channelId,
-      concurrency: account.concurrency,
-      queueSize: account.queueSize,
-      enabled: true,
-      // The simulator is not Discord: no need to keep a human pace.
-      minIntervalMs: 0,
-      jitterMs: 0,
-    }),
-  );
-  return { simulator, accounts, discord: { apiUrl: simulator.apiUrl, gatewayUrl: simulator.gatewayUrl } };
+  return {
+    simulator,
+    accounts: simulatedAccounts(simulator),
+    discord: { apiUrl: simulator.apiUrl, gatewayUrl: simulator.gatewayUrl },
+  };
+}
+
+/** The simulator's accounts as MJ_ACCOUNTS entries, with the simulator's own limits. */
+export function simulatedAccounts(simulator: Simulator, extra: Partial<AccountConfig> = {}): AccountConfig[] {
+  return simulator.accounts.map((account) => ({
+    id: account.id,
+    token: account.token,
+    guildId: account.guildId,
+    channelId: account.channelId,
+    concurrency: account.concurrency,
+    queueSize: account.queueSize,
+    enabled: true,
+    // The simulator is not Discord: no need to keep a human pace.
+    minIntervalMs: 0,
+    jitterMs: 0,
+    ...extra,
+  }));
 }

@@ -131,6 +131,11 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         });
 
   await owner.start();
+  // Operators' enable/disable reach the owner at once instead of at its next lease round.
+  const accountEvents = redis.duplicate();
+  accountEvents.on("error", () => undefined);
+  accountEvents.on("message", () => owner.poke());
+  await accountEvents.subscribe(keys.accountEvents);
   sweeper.start();
   callbackWorker?.start();
   const ops = options.ops
@@ -155,6 +160,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       await ops?.close();
       clearInterval(heartbeatTimer);
       sweeper.stop();
+      await accountEvents.quit().catch(() => accountEvents.disconnect());
       await owner.stop(options.shutdownGraceMs ?? 10_000);
       await callbackWorker?.close();
       await callbacks.close();

@@ -1,17 +1,23 @@
 import { buildApi } from "@mjg/api";
 import { type SimAccountOptions, type Simulator, startSimulator } from "@mjg/discord-sim";
-import { notifySettings } from "@mjg/notify";
+import { notifyEnv, notifySettings } from "@mjg/notify";
 import {
   type AccountConfig,
   connectRedis,
   createLogger,
   keySpace,
+  parseEnv,
   publicTask,
   redisReady,
 } from "@mjg/shared";
 import { dropPrefix, TEST_REDIS_URL, testRedis, uniquePrefix } from "@mjg/shared/testing";
 import type { Redis } from "ioredis";
+import { simulatedAccounts } from "../src/sandbox.js";
 import { startWorker, type WorkerHandle, type WorkerOptions } from "../src/worker.js";
+
+/** Answers as a client reads them: assertions, not types, check their shape. */
+// biome-ignore lint/suspicious/noExplicitAny: see above
+type Answer = any;
 
 export interface Stack {
   sim: Simulator;
@@ -21,9 +27,9 @@ export interface Stack {
   redis: Redis;
   workers: WorkerHandle[];
   startWorker(extra?: Partial<WorkerOptions>): Promise<WorkerHandle>;
-  submit(fields: Record<string, string | number>): Promise<{ status: number; body: any }>;
-  task(id: string): Promise<any>;
-  waitForTask(id: string, done?: (task: any) => boolean, timeoutMs?: number): Promise<any>;
+  submit(fields: Record<string, string | number>): Promise<{ status: number; body: Answer }>;
+  task(id: string): Promise<Answer>;
+  waitForTask(id: string, done?: (task: Answer) => boolean, timeoutMs?: number): Promise<Answer>;
   close(): Promise<void>;
 }
 
@@ -50,18 +56,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     logger: false,
     ...options.sim,
   });
-  const accounts: AccountConfig[] = sim.accounts.map((account) => ({
-    id: `acct${account.id}`,
-    token: account.token,
-    guildId: account.guildId,
-    channelId: account.channelId,
-    concurrency: account.concurrency,
-    queueSize: account.queueSize,
-    enabled: true,
-    minIntervalMs: 0,
-    jitterMs: 0,
-    ...options.account,
-  }));
+  const accounts = simulatedAccounts(sim, options.account);
   const timeoutMs = options.timeoutMs ?? 60_000;
   const apiRedis = connectRedis(TEST_REDIS_URL, { failFast: true });
   await redisReady(apiRedis);
@@ -90,13 +85,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         keys,
         accounts,
         discord: { apiUrl: sim.apiUrl, gatewayUrl: sim.gatewayUrl },
-        notify: notifySettings({
-          NOTIFY_ALLOW_PRIVATE: true,
-          NOTIFY_PROGRESS_EVENTS: false,
-          NOTIFY_BACKOFF_SECONDS: [0.05, 0.1, 0.2],
-          NOTIFY_TIMEOUT_MS: 5_000,
-          NOTIFY_CONCURRENCY: 10,
-        } as never),
+        notify: notifySettings(
+          parseEnv(notifyEnv, {
+            NOTIFY_ALLOW_PRIVATE: "true",
+            NOTIFY_BACKOFF_SECONDS: "0.05,0.1,0.2",
+            NOTIFY_TIMEOUT_MS: "5000",
+            NOTIFY_CONCURRENCY: "10",
+          }),
+        ),
         logger: quiet,
         timeoutMs,
         retentionMs: 3_600_000,
@@ -128,7 +124,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       timeoutMs = 45_000,
     ) {
       const until = Date.now() + timeoutMs;
-      let last: any;
+      let last: Answer;
       while (Date.now() < until) {
         last = await stack.task(id);
         if (done(last)) return last;

@@ -1,4 +1,3 @@
-import type { ChildProcess } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { apiEnv, serveApi } from "@mjg/api";

@@ -64,6 +64,17 @@ redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
 return 1
 `);
 
+// cjson turns JSON null into cjson.null, which encodes back to null: cleared fields stay cleared.
+const PATCH_SCRIPT = new RedisScript(`
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if not current then return false end
+local status = cjson.decode(current)
+for field, value in pairs(cjson.decode(ARGV[2])) do status[field] = value end
+local merged = cjson.encode(status)
+redis.call('HSET', KEYS[1], ARGV[1], merged)
+return merged
+`);
+
 /** The shared view of accounts: status registry and per-account load, across every process. */
 export class AccountDirectory {
   private cached: { at: number; list: Promise<AccountStatus[]> } | null = null;
@@ -108,12 +119,17 @@ export class AccountDirectory {
     await this.redis.hset(this.keys.accounts, status.id, JSON.stringify(status));
   }
 
+  /** Merges fields into an entry inside Redis, so concurrent patches from several processes never undo each other. */
   async patch(accountId: string, change: Partial<Omit<AccountStatus, "id">>): Promise<AccountStatus | null> {
-    const current = await this.get(accountId);
-    if (!current) return null;
-    const next = { ...current, ...change, updatedAt: Date.now() };
-    await this.put(next);
-    return next;
+    this.cached = null;
+    const raw = (await PATCH_SCRIPT.run(
+      this.redis,
+      [this.keys.accounts],
+      [accountId, JSON.stringify({ ...change, updatedAt: Date.now() })],
+    )) as string | null;
+    if (raw === null) return null;
+    const parsed = AccountStatusSchema.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : null;
   }
 
   /** Unfinished tasks held by each account (running and waiting). */

@@ -18,6 +18,8 @@ export interface KeySpace {
   readonly accounts: string;
   /** ZSET of the account's unfinished task ids scored by deadline: its load. */
   accountLoad(accountId: string): string;
+  /** ZSET of the account's tasks running on Midjourney's side, scored by deadline (kept across owners). */
+  accountRunning(accountId: string): string;
   /** STRING: id of the worker process that owns the account, with a TTL. */
   accountLease(accountId: string): string;
   /** STRING: earliest time (ms) the account may send its next interaction. */
@@ -44,6 +46,7 @@ export function keySpace(prefix = "mj"): KeySpace {
     deadlines: `${prefix}:deadlines`,
     accounts: `${prefix}:accounts`,
     accountLoad: (id) => `${acct(id)}:load`,
+    accountRunning: (id) => `${acct(id)}:running`,
     accountLease: (id) => `${acct(id)}:lease`,
     accountPacing: (id) => `${acct(id)}:pacing`,
     workers: `${prefix}:workers`,

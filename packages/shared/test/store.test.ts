@@ -139,3 +139,33 @@ describe("account directory", () => {
     expect(ranked.map((a) => a.id)).toEqual(["b", "a"]);
   });
 });
+
+describe("account registry patches", () => {
+  it("merge concurrent changes from several writers without losing one", async () => {
+    const directory = new AccountDirectory(redis, keySpace(prefix));
+    await directory.put({
+      id: "a",
+      enabled: true,
+      disabledReason: null,
+      concurrency: 3,
+      queueSize: 10,
+      owner: null,
+      gateway: "idle",
+      lastError: null,
+      updatedAt: 0,
+    });
+    await Promise.all([
+      directory.patch("a", { gateway: "ready" }),
+      directory.patch("a", { disabledReason: "Blocked" }),
+      directory.patch("a", { owner: "w1" }),
+    ]);
+    expect(await directory.get("a")).toMatchObject({
+      gateway: "ready",
+      disabledReason: "Blocked",
+      owner: "w1",
+    });
+    await directory.patch("a", { disabledReason: null });
+    expect((await directory.get("a"))?.disabledReason).toBeNull();
+    expect(await directory.patch("missing", { gateway: "x" })).toBeNull();
+  });
+});

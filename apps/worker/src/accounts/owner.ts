@@ -48,6 +48,11 @@ export class AccountOwner {
     this.runtimes.clear();
   }
 
+  /** Runs a lease round now (an operator flipped an account; see keys.accountEvents). */
+  poke(): void {
+    void this.runRound();
+  }
+
   /**
    * More workers than when the accounts were taken: hand one account over once its running jobs have
    * ended. The lease is renewed meanwhile, so its jobs never run beside a new owner's.
@@ -55,9 +60,13 @@ export class AccountOwner {
   private shed(): void {
     const entry = [...this.runtimes].at(-1);
     if (!entry) return;
-    const [id, runtime] = entry;
+    this.options.logger.info({ account: entry[0] }, "handing the account to a less busy worker");
+    this.letGo(entry[0], entry[1]);
+  }
+
+  /** Lets running jobs end, then stops the account's runtime and frees its lease for whoever comes next. */
+  private letGo(id: string, runtime: AccountRuntime): void {
     this.shedding = id;
-    this.options.logger.info({ account: id }, "handing the account to a less busy worker");
     void runtime
       .drain()
       .then(async () => {
@@ -72,6 +81,31 @@ export class AccountOwner {
       .finally(() => {
         this.shedding = null;
       });
+  }
+
+  /**
+   * Honours operators' run-time choices: an account disabled in the registry stops taking work (its
+   * waiting tasks fail with the reason, running ones finish); one re-enabled after the runtime disabled
+   * itself (a bad token, a Midjourney notice) gets a fresh runtime with a new gateway session.
+   */
+  private async reconcile(registry: Map<string, AccountStatus>): Promise<void> {
+    for (const [id, runtime] of this.runtimes) {
+      const status = registry.get(id);
+      if (!status || this.shedding === id) continue;
+      if (!status.enabled) {
+        const reason = status.disabledReason ?? "disabled by an operator";
+        this.options.logger.info({ account: id, reason }, "account disabled by an operator");
+        // Tasks already on Discord may still finish; the ones not sent yet end now with the reason.
+        await runtime.disable(reason, { failRunning: false });
+        this.letGo(id, runtime);
+        await runtime.failQueued(reason);
+      } else if (status.disabledReason === null && runtime.disabledReason !== null) {
+        this.options.logger.info({ account: id }, "account enabled again; starting a fresh session");
+        this.runtimes.delete(id);
+        await runtime.stop(0);
+        await this.options.leases.release(id);
+      }
+    }
   }
 
   private runRound(): Promise<void> {
@@ -117,6 +151,7 @@ export class AccountOwner {
     const registry = new Map((await this.options.directory.list()).map((status) => [status.id, status]));
     // Registry entries vanish when Redis is flushed or restarted: announce again.
     if (accounts.some((account) => !registry.has(account.id))) await this.announce();
+    await this.reconcile(registry);
     const share = Math.ceil(accounts.length / Math.max(1, await this.options.liveWorkers()));
     if (this.runtimes.size > share && this.shedding === null) this.shed();
     for (const account of accounts) {

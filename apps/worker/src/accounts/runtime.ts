@@ -14,7 +14,7 @@ import {
   type TaskJob,
   type TaskStore,
 } from "@mjg/shared";
-import { DelayedError, type Job, Worker } from "bullmq";
+import { DelayedError, type Job, Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { effectPatch } from "../tasks/effects.js";
@@ -83,7 +83,6 @@ export class AccountRuntime {
   /** Tasks this runtime's jobs are working on; stop() waits for them during the grace. */
   private readonly active = new Set<string>();
   private onDrained: (() => void) | null = null;
-  private statusWrites: Promise<unknown> = Promise.resolve();
   private readonly log: Logger;
 
   constructor(readonly deps: RuntimeDeps) {
@@ -194,13 +193,32 @@ export class AccountRuntime {
   }
 
   /** Takes the account out of rotation with a reason operators can read; its waiting tasks end now. */
-  async disable(reason: string): Promise<void> {
+  async disable(reason: string, options: { failRunning: boolean } = { failRunning: true }): Promise<void> {
     if (this.disabled) return;
     this.disabled = reason;
     this.log.error({ reason }, "account disabled");
     await this.patchStatus({ disabledReason: reason, lastError: reason });
     // The queue keeps draining: each waiting task fails at once with the reason instead of at its timeout.
-    await this.processor.failWaiting(reason);
+    if (options.failRunning) await this.processor.failWaiting(reason);
+  }
+
+  /** Fails the tasks still queued for this account (it leaves rotation) and removes their jobs. */
+  async failQueued(reason: string): Promise<number> {
+    const queue = new Queue<TaskJob>(this.deps.keys.accountQueue(this.id), {
+      connection: this.deps.bullConnection,
+      prefix: this.deps.keys.prefix,
+    });
+    let failed = 0;
+    try {
+      for (const job of await queue.getJobs(["waiting", "delayed", "prioritized", "paused"])) {
+        await this.deps.lifecycle.fail(job.data.taskId, `account disabled: ${reason}`);
+        await job.remove().catch(() => undefined);
+        failed++;
+      }
+    } finally {
+      await queue.close();
+    }
+    return failed;
   }
 
   async imagineCommand(refresh = false): Promise<ApplicationCommand> {
@@ -247,7 +265,7 @@ export class AccountRuntime {
     if (this.stopping) return HANDED_BACK;
     const taskId = job.data.taskId;
     this.active.add(taskId);
-    let outcome: void | "busy";
+    let outcome: "busy" | undefined;
     try {
       outcome = await this.processor.run(taskId);
     } finally {
@@ -316,13 +334,8 @@ export class AccountRuntime {
     await this.patchStatus(change).catch(() => undefined);
   }
 
-  /**
-   * Registry patches are read-modify-write: one at a time, so a gateway-state report can never
-   * write back a status read before the account was disabled.
-   */
+  /** Registry patches merge inside Redis (AccountDirectory.patch), so reports never undo a disable. */
   private patchStatus(change: Parameters<AccountDirectory["patch"]>[1]): Promise<unknown> {
-    const next = this.statusWrites.then(() => this.deps.directory.patch(this.id, change));
-    this.statusWrites = next.catch(() => undefined);
-    return next;
+    return this.deps.directory.patch(this.id, change);
   }
 }

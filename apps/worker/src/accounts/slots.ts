@@ -1,8 +1,8 @@
-import type { KeySpace } from "@mjg/shared";
+import { type KeySpace, RedisScript } from "@mjg/shared";
 import type { Redis } from "ioredis";
 
 // Frees slots of tasks past their deadline, then takes one if the task has none and there is room.
-const ACQUIRE_SCRIPT = `
+const ACQUIRE_SCRIPT = new RedisScript(`
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 if not redis.call('ZSCORE', KEYS[1], ARGV[3]) and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
   return 0
@@ -12,7 +12,7 @@ local expireAt = tonumber(ARGV[4]) + 60000
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 or tonumber(ARGV[1]) + ttl < expireAt then redis.call('PEXPIREAT', KEYS[1], expireAt) end
 return 1
-`;
+`);
 
 /**
  * The jobs running on Midjourney's side for an account, across every worker process. A task keeps
@@ -46,11 +46,10 @@ export class RunningSlots {
     capacity: number,
   ): Promise<boolean> {
     const args = [String(Date.now()), String(capacity), taskId, String(deadline)];
-    return (await this.redis.eval(ACQUIRE_SCRIPT, 1, this.key(accountId), ...args)) === 1;
+    return (await ACQUIRE_SCRIPT.run(this.redis, [this.key(accountId)], args)) === 1;
   }
 
   private key(accountId: string): string {
-    // Beside the account's load key, in the same cluster slot.
-    return `${this.keys.accountLoad(accountId)}:running`;
+    return this.keys.accountRunning(accountId);
   }
 }

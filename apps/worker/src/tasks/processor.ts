@@ -27,7 +27,7 @@ export class TaskProcessor {
   }
 
   /** "busy": every running slot of the account is taken (by tasks handed over from another owner). */
-  async run(taskId: string): Promise<void | "busy"> {
+  async run(taskId: string): Promise<"busy" | undefined> {
     try {
       return await this.runTask(taskId);
     } finally {
@@ -36,11 +36,14 @@ export class TaskProcessor {
     }
   }
 
-  private async runTask(taskId: string): Promise<void | "busy"> {
+  private async runTask(taskId: string): Promise<"busy" | undefined> {
     const { store, lifecycle } = this.deps;
     let record = await store.get(taskId);
     if (!record) return;
-    if (isTerminal(record.status)) return lifecycle.settle(record);
+    if (isTerminal(record.status)) {
+      await lifecycle.settle(record);
+      return;
+    }
     const deadline = record.submitTime + this.deps.timeoutMs;
     const parent = record.parentId ? await store.get(record.parentId) : null;
 
@@ -51,7 +54,8 @@ export class TaskProcessor {
       this.runtime.correlator.track(trackedJob(record, parent));
       await this.runtime.slots.hold(this.deps.account.id, taskId, deadline);
       await this.runtime.catchUp();
-      return this.finish(taskId, await waiting);
+      await this.finish(taskId, await waiting);
+      return;
     }
 
     // At most `concurrency` jobs of the account run on Discord, counting ones another owner handed back.
@@ -65,27 +69,38 @@ export class TaskProcessor {
         await waiting;
         // Not sent: nothing runs on Discord's side, so it needs no running slot.
         await this.runtime.slots.release(this.deps.account.id, taskId);
-        return this.handBack(taskId);
+        await this.handBack(taskId);
+        return;
       }
       record = sent;
       if (!record || isTerminal(record.status)) {
         this.runtime.release(taskId, { kind: "ended" });
         await waiting;
-        return record ? lifecycle.settle(record) : undefined;
+        if (record) await lifecycle.settle(record);
+        return;
       }
       const outcome = await waiting;
-      if (outcome.kind !== "retry") return this.finish(taskId, outcome);
+      if (outcome.kind !== "retry") {
+        await this.finish(taskId, outcome);
+        return;
+      }
       // Midjourney's own queue was full: send again later with a new nonce.
       this.log.warn({ taskId, reason: outcome.reason }, "Midjourney queue full; sending again later");
       const remaining = deadline - Date.now();
-      if (remaining <= this.deps.queueFullRetryMs) return this.finish(taskId, { kind: "timeout" });
+      if (remaining <= this.deps.queueFullRetryMs) {
+        await this.finish(taskId, { kind: "timeout" });
+        return;
+      }
       await sleep(this.deps.queueFullRetryMs);
       record = await store
         .update(taskId, (current) =>
           isTerminal(current.status) ? null : { discord: { nonce: null, sentAt: null } },
         )
         .then((result) => (result.outcome === "missing" ? null : result.record));
-      if (!record || isTerminal(record.status)) return record ? lifecycle.settle(record) : undefined;
+      if (!record || isTerminal(record.status)) {
+        if (record) await lifecycle.settle(record);
+        return;
+      }
     }
   }
 
