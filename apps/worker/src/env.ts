@@ -29,7 +29,7 @@ export const workerEnv = {
   WORKER_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
   /** Sandbox mode: number of simulated accounts and the simulator's step delay. */
   SIM_ACCOUNTS: z.coerce.number().int().min(1).max(1000).default(3),
-  SIM_STEP_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
+  SIM_STEP_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(500),
 };
 
 export type WorkerEnv = z.infer<z.ZodObject<typeof workerEnv>>;

@@ -16,10 +16,10 @@ export const AccountConfigSchema = z.object({
   /** Tasks that may wait for a slot before the API answers 429. @defaultValue 10 */
   queueSize: z.number().int().min(0).max(1000).default(10),
   enabled: z.boolean().default(true),
-  /** Minimum gap between two interactions of this account (ms). @defaultValue 1500 */
-  minIntervalMs: z.number().int().min(0).max(600_000).default(1_500),
-  /** Random extra delay added to each gap, 0..jitterMs (ms). @defaultValue 1000 */
-  jitterMs: z.number().int().min(0).max(600_000).default(1_000),
+  /** Minimum gap between two interactions of this account (ms). @defaultValue 1000 */
+  minIntervalMs: z.number().int().min(0).max(600_000).default(1_000),
+  /** Random extra delay added to each gap, 0..jitterMs (ms). @defaultValue 500 */
+  jitterMs: z.number().int().min(0).max(600_000).default(500),
 });
 export type AccountConfigInput = z.input<typeof AccountConfigSchema>;
 export type AccountConfig = z.infer<typeof AccountConfigSchema> & { id: string };
