@@ -128,6 +128,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
           settings: options.notify,
           logger,
           retentionMs: options.retentionMs,
+          onAttempt: (outcome) => metrics.callbackAttempt(outcome),
         });
 
   await owner.start();

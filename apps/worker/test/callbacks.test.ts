@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
+import { parseMetrics } from "@mjg/shared/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Stack, startStack } from "./harness.js";
 
@@ -60,6 +61,9 @@ describe("the notifyHook callback", () => {
       expect(new Set(hook.received.map((r) => r.headers["webhook-id"])).size).toBe(1);
       const attempts = await (await fetch(`${stack.apiUrl}/api/v1/task/callbacks?_id=${body.result}`)).json();
       expect((attempts as { delivered: boolean }[]).some((a) => a.delivered)).toBe(true);
+      const metrics = parseMetrics(await stack.workers[0]!.metrics.registry.metrics());
+      expect(metrics.get('mj_callback_deliveries_total{outcome="retry"}')).toBe(2);
+      expect(metrics.get('mj_callback_deliveries_total{outcome="delivered"}')).toBe(1);
     } finally {
       await hook.close();
     }

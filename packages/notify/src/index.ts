@@ -5,4 +5,9 @@ export { checkNotifyHook, type HookCheck } from "./guard.js";
 export { CallbackQueue } from "./queue.js";
 export { type NotifySettings, notifyEnv, notifySettings } from "./settings.js";
 export { signatureHeaders } from "./signature.js";
-export { CallbackWorker, type CallbackWorkerOptions, type CallbackWorkerTuning } from "./worker.js";
+export {
+  CallbackWorker,
+  type CallbackWorkerOptions,
+  type CallbackWorkerTuning,
+  type DeliveryOutcome,
+} from "./worker.js";

@@ -40,7 +40,11 @@ export interface CallbackWorkerOptions {
   /** How long a task's attempt list is kept after its last attempt. */
   retentionMs: number;
   tuning?: CallbackWorkerTuning;
+  /** Told the outcome of every delivery attempt (for metrics). */
+  onAttempt?: (outcome: DeliveryOutcome) => void;
 }
+
+export type DeliveryOutcome = "delivered" | "gone" | "refused" | "retry";
 
 /** The consumer side: any number of worker processes may run one. */
 export class CallbackWorker {
@@ -93,6 +97,7 @@ export class CallbackWorker {
     const attempt = job.attemptsMade + 1;
     const outcome = await deliverOnce(data, this.agent!, this.delivery);
     const at = Date.now();
+    this.opts.onAttempt?.(outcome.kind);
     const record = (fields: Pick<DeliveryAttempt, "status" | "error" | "nextAttemptAt" | "delivered">) =>
       recordAttempt(
         this.opts.redis,

@@ -1,4 +1,5 @@
 import { DiscordRestError, type InteractionResult } from "@mjg/discord-client";
+import type { DeliveryOutcome } from "@mjg/notify";
 import { isTerminal, type TaskRecord } from "@mjg/shared";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { AccountRuntime } from "../accounts/runtime.js";
@@ -33,6 +34,7 @@ export class WorkerMetrics {
   private readonly completion: Histogram<"action" | "status">;
   private readonly reconnects: Counter<"account">;
   private readonly rateLimited: Counter<"account">;
+  private readonly callbacks: Counter<"outcome">;
 
   constructor() {
     const registers = [this.registry];
@@ -66,6 +68,12 @@ export class WorkerMetrics {
       name: "mj_discord_rate_limited_total",
       help: "Discord REST calls answered with 429, per account",
       labelNames: ["account"],
+      registers,
+    });
+    this.callbacks = new Counter({
+      name: "mj_callback_deliveries_total",
+      help: "notifyHook delivery attempts by outcome (delivered, retry, gone, refused)",
+      labelNames: ["outcome"],
       registers,
     });
     const owned = () => [...(this.owner?.runtimes.values() ?? [])];
@@ -105,6 +113,10 @@ export class WorkerMetrics {
   }
 
   /** Called with every task state change the worker writes (TaskLifecycle). */
+  callbackAttempt(outcome: DeliveryOutcome): void {
+    this.callbacks.inc({ outcome });
+  }
+
   taskChanged(before: TaskRecord, record: TaskRecord, now = Date.now()): void {
     const action = record.action;
     if (before.status !== "IN_PROGRESS" && record.status === "IN_PROGRESS") {
