@@ -6,7 +6,10 @@ import { type DiscordMessage, jobHashOf, messageUserId, parseMessage } from "./m
 import { snowflakeTime } from "./snowflake.js";
 
 export interface CorrelatorOptions {
-  /** The account's Discord user id (READY.user.id); messages about other users are ignored once known. */
+  /**
+   * The account's Discord user id; messages about other users are ignored once known. Unset, it is
+   * learned from the first message that carries one of our nonces.
+   */
   userId?: string;
   /** The account's channel: messages elsewhere are ignored. */
   channelId: string;
@@ -273,7 +276,11 @@ export class Correlator {
   private matchProgressMessage(message: DiscordMessage, parsed: ParsedContent): JobState | undefined {
     const open = [...this.jobs.values()].filter((s) => !s.job.progressMessageId);
     const strong = this.strongMatch(message, open);
-    if (strong && !this.misclaimed(strong, message, parsed)) return strong;
+    if (strong && !this.misclaimed(strong, message, parsed)) {
+      // A message carrying our nonce names our user: from now on other users' messages are ignored.
+      if (message.nonce === strong.job.nonce) this.userId ??= messageUserId(message) ?? undefined;
+      return strong;
+    }
     const ref = message.message_reference?.message_id;
     if (ref) {
       // Button jobs: an ephemeral reply to the clicked message, "Upscaling image #i with …" (gw-10).

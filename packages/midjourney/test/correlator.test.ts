@@ -687,3 +687,51 @@ describe("nonce-less interactions claimed in send order", () => {
     ]);
   });
 });
+
+describe("whose messages are ours", () => {
+  it("learns the account's user from a message carrying our nonce, then ignores other users' echoes", () => {
+    const correlator = new Correlator({ channelId: CHANNEL });
+    const mine = imagine("mine", "lake", T0);
+    correlator.track(mine);
+    correlator.onDispatch(
+      "MESSAGE_CREATE",
+      botMessage({
+        id: idAt(T0 + 100),
+        content: `**lake** - <@${USER}> (Waiting to start)`,
+        nonce: mine.nonce,
+        type: 20,
+      }),
+      T0 + 100,
+    );
+    const someoneElse = "999999999999999999";
+    const foreign = correlator.onDispatch(
+      "MESSAGE_CREATE",
+      botMessage({
+        id: idAt(T0 + 200),
+        content: `**lake** - <@${someoneElse}> (fast)`,
+        imageUrl: cdn(`x_${HASH_B}.png`),
+        jobHash: HASH_B,
+        userId: someoneElse,
+      }),
+      T0 + 200,
+    );
+    expect(byType(foreign, "success")).toHaveLength(0);
+  });
+
+  it("without a nonce to learn from, correlates whatever user Midjourney mentions", () => {
+    const correlator = new Correlator({ channelId: CHANNEL });
+    correlator.track(imagine("only", "lake", T0));
+    const effects = correlator.onDispatch(
+      "MESSAGE_CREATE",
+      botMessage({
+        id: idAt(T0 + 200),
+        content: "**lake** - <@123456789012345678> (fast)",
+        imageUrl: cdn(`x_${HASH_A}.png`),
+        jobHash: HASH_A,
+        userId: "123456789012345678",
+      }),
+      T0 + 200,
+    );
+    expect(byType(effects, "success")).toMatchObject([{ taskId: "only" }]);
+  });
+});

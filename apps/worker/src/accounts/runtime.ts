@@ -114,8 +114,8 @@ export class AccountRuntime {
 
   async start(): Promise<void> {
     this.gateway.on("dispatch", (t: string, d: unknown) => this.onDispatch(t, d));
+    // The user id is learned from our own messages, not READY: what matters is whom Midjourney mentions.
     this.gateway.on("ready", () => {
-      if (this.gateway.userId) this.correlator.setUserId(this.gateway.userId);
       // A fresh session may have missed events of running tasks: read the channel's recent messages.
       if (this.correlator.tracked().length > 0) void this.catchUp();
     });
