@@ -5,6 +5,7 @@ export * from "./ids.js";
 export * from "./jobs.js";
 export * from "./keys.js";
 export * from "./logger.js";
+export * from "./metrics.js";
 export * from "./redis.js";
 export * from "./shutdown.js";
 export * from "./state.js";

@@ -1,8 +1,8 @@
 import underPressure from "@fastify/under-pressure";
-import { AccountDirectory, ERRORS, isAvailable, type KeySpace, refusal } from "@mjg/shared";
+import { AccountDirectory, ERRORS, isAvailable, type KeySpace, processMetrics, refusal } from "@mjg/shared";
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { requireAdmin } from "../admin/guard.js";
 import { DEPTH_STATES, QueueCatalog } from "../admin/queues.js";
 
@@ -24,16 +24,6 @@ export interface MetricsOptions {
 
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const UNMATCHED_ROUTE = "unmatched";
-
-// Process metrics (CPU, heap, GC, event loop) belong to the process, not to one app: set up once.
-let processRegistry: Registry | null = null;
-function processMetrics(): Registry {
-  if (!processRegistry) {
-    processRegistry = new Registry();
-    collectDefaultMetrics({ register: processRegistry });
-  }
-  return processRegistry;
-}
 
 /**
  * Request metrics on every route, the 503 guard against a stalled event loop, and GET /metrics with

@@ -1,21 +1,11 @@
 import { DiscordRestError, type InteractionResult } from "@mjg/discord-client";
 import type { DeliveryOutcome } from "@mjg/notify";
-import { isTerminal, type TaskRecord } from "@mjg/shared";
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { isTerminal, processMetrics, type TaskRecord } from "@mjg/shared";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { AccountRuntime } from "../accounts/runtime.js";
 
 const FIRST_PROGRESS_BUCKETS = [1, 2, 5, 10, 15, 20, 30, 45, 60, 120, 300];
 const COMPLETION_BUCKETS = [5, 10, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1200];
-
-// Process metrics (CPU, heap, GC, event loop) belong to the process, not to one worker: set up once.
-let processRegistry: Registry | null = null;
-function processMetrics(): Registry {
-  if (!processRegistry) {
-    processRegistry = new Registry();
-    collectDefaultMetrics({ register: processRegistry });
-  }
-  return processRegistry;
-}
 
 /** The accounts a worker owns now, as the owner keeps them. */
 export interface OwnedRuntimes {
