@@ -1,7 +1,7 @@
 // A server for `pnpm bench:api`: the gateway's API ("gateway") or a bare Fastify baseline ("baseline")
 // doing the same Redis work the benchmark compares against. Prints its URL as one JSON line.
 import { buildApi } from "@mjg/api";
-import { AccountDirectory, connectRedis, keySpace, newTaskId, redisReady } from "@mjg/shared";
+import { AccountDirectory, connectRedis, keySpace, newTaskId, newTaskRecord, redisReady } from "@mjg/shared";
 import { Queue } from "bullmq";
 import Fastify from "fastify";
 
@@ -31,7 +31,20 @@ if (mode === "gateway") {
   const queue = new Queue(keys.accountQueue("baseline"), { connection: redis, prefix: keys.prefix });
   app.post("/submit", async () => {
     const id = newTaskId();
-    await redis.set(keys.task(id), JSON.stringify({ _id: id, status: "NOT_START", prompt: "bench" }));
+    // The same record the gateway writes, so both move the same bytes.
+    const record = newTaskRecord({
+      _id: id,
+      action: "IMAGINE",
+      prompt: "a lighthouse at dawn --ar 3:2",
+      promptEn: "a lighthouse at dawn --ar 3:2",
+      state: null,
+      notifyHook: null,
+      index: null,
+      parentId: null,
+      accountId: "baseline",
+      submitTime: Date.now(),
+    });
+    await redis.set(keys.task(id), JSON.stringify(record));
     await queue.add("task", { taskId: id }, { jobId: id, removeOnComplete: true });
     return { code: 1, description: "成功", result: id };
   });
