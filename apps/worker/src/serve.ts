@@ -36,7 +36,10 @@ export async function serveWorker(env: WorkerEnv, logger: Logger = createLogger(
     jobLockMs: env.JOB_LOCK_MS,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     queueFullRetryMs: env.QUEUE_FULL_RETRY_MS,
-    ops: env.WORKER_PORT === undefined ? undefined : { port: env.WORKER_PORT },
+    ops:
+      env.WORKER_PORT === undefined
+        ? undefined
+        : { port: env.WORKER_PORT, secret: env.MJ_ADMIN_SECRET ?? env.MJ_API_SECRET },
   });
   return {
     worker,

@@ -35,7 +35,7 @@ export interface WorkerOptions {
   /** Set false to leave callback delivery to other processes. @defaultValue true */
   deliverCallbacks?: boolean;
   /** Serve /healthz, /readyz and /metrics on this port (0: a free one); absent: no ops server. */
-  ops?: { port: number; host?: string };
+  ops?: { port: number; host?: string; secret?: string | undefined };
   /** @defaultValue a fresh registry for this worker */
   metrics?: WorkerMetrics;
 }

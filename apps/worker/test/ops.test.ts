@@ -43,6 +43,20 @@ async function startWithOps() {
 }
 
 describe("worker health, readiness and metrics on its own port", () => {
+  it("guards /metrics with the admin secret when one is set, and leaves the probes open", async () => {
+    stack = await startStack({ workers: 0 });
+    const worker = await stack.startWorker({ ops: { port: 0, host: "127.0.0.1", secret: "metrics-secret" } });
+    const url = worker.ops!.url;
+    expect((await fetch(`${url}/metrics`)).status).toBe(401);
+    expect((await fetch(`${url}/metrics`, { headers: { "mj-api-secret": "wrong-secret" } })).status).toBe(
+      401,
+    );
+    expect(
+      (await fetch(`${url}/metrics`, { headers: { authorization: "Bearer metrics-secret" } })).status,
+    ).toBe(200);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+  });
+
   it("is live at once, ready once its gateways are up, and counts a finished task", async () => {
     const { stack, ops, account, scrape } = await startWithOps();
     expect(await get(`${ops.url}/healthz`)).toEqual({ status: 200, text: '{"status":"ok"}' });

@@ -7,6 +7,7 @@ export * from "./keys.js";
 export * from "./logger.js";
 export * from "./metrics.js";
 export * from "./redis.js";
+export * from "./secret.js";
 export * from "./shutdown.js";
 export * from "./state.js";
 export * from "./store.js";

@@ -1,6 +1,6 @@
-import { ApiError, refusal } from "@mjg/shared";
+import { ApiError, refusal, secretMatches } from "@mjg/shared";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { requireSecret, secretMatches } from "../http/auth.js";
+import { requireSecret } from "../http/auth.js";
 
 /** The secret of the admin surfaces: its own, else the API's; none configured means open (sandbox). */
 export function adminSecret(options: { adminSecret?: string | undefined; apiSecret?: string | undefined }) {

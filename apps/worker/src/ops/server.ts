@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { ERRORS, presentedSecret, refusal, secretMatches } from "@mjg/shared";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { OwnedRuntimes, WorkerMetrics } from "./metrics.js";
@@ -50,6 +51,8 @@ export interface OpsServerOptions {
   metrics: WorkerMetrics;
   readiness: () => Promise<Readiness>;
   logger?: Logger;
+  /** When set, /metrics needs it (`mj-api-secret` header or Bearer); probes stay open. */
+  secret?: string | undefined;
 }
 
 export interface OpsServer {
@@ -104,6 +107,8 @@ async function route(request: IncomingMessage, response: ServerResponse, options
       });
     }
     case "/metrics": {
+      if (options.secret && !secretMatches(presentedSecret(request.headers), options.secret))
+        return send(response, 401, refusal(ERRORS.UNAUTHORIZED.message));
       const text = await options.metrics.text();
       response.writeHead(200, { "content-type": options.metrics.contentType });
       return void response.end(request.method === "HEAD" ? undefined : text);
