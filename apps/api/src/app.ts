@@ -12,7 +12,7 @@ import type { Logger } from "pino";
 import { adminRoutes, adminSecret } from "./admin/index.js";
 import { requireSecret } from "./http/auth.js";
 import { installErrorEnvelope } from "./http/envelope.js";
-import { healthRoutes } from "./http/health.js";
+import { healthRoutes, requireRedis } from "./http/health.js";
 import { installMetrics, type OverloadOptions } from "./http/metrics.js";
 import { submitRoutes } from "./submit/route.js";
 import { TaskSubmitter } from "./submit/service.js";
@@ -118,10 +118,7 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
 
   await app.register(async (api) => {
     if (options.apiSecret) api.addHook("onRequest", requireSecret(options.apiSecret));
-    // While Redis is away, answer at once instead of waiting on a connection that is not there.
-    api.addHook("onRequest", async () => {
-      if (options.redis.status !== "ready") throw new ApiError("REDIS_UNAVAILABLE");
-    });
+    api.addHook("onRequest", requireRedis(options.redis));
     submitRoutes(api, submitter, options.promptMaxLength ?? 6_000);
     taskRoutes(api, store, options.redis);
   });

@@ -1,6 +1,7 @@
-import { AccountDirectory, ApiError, type KeySpace } from "@mjg/shared";
+import { AccountDirectory, type KeySpace } from "@mjg/shared";
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
+import { requireRedis } from "../http/health.js";
 import { accountRoutes } from "./accounts.js";
 import { queueBoard } from "./board.js";
 import { callbackRoutes } from "./callbacks.js";
@@ -29,9 +30,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminOptions): 
     async (admin) => {
       if (options.secret) admin.addHook("onRequest", requireAdmin(options.secret));
       await admin.register(async (accounts) => {
-        accounts.addHook("onRequest", async () => {
-          if (options.redis.status !== "ready") throw new ApiError("REDIS_UNAVAILABLE");
-        });
+        accounts.addHook("onRequest", requireRedis(options.redis));
         accountRoutes(accounts, catalog, options.redis, options.keys);
         callbackRoutes(accounts, options.redis, options.keys);
       });

@@ -1,5 +1,13 @@
+import { ApiError } from "@mjg/shared";
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
+
+/** onRequest hook: while Redis is away, answer 503 at once instead of waiting on a connection that is not there. */
+export function requireRedis(redis: Redis) {
+  return async () => {
+    if (redis.status !== "ready") throw new ApiError("REDIS_UNAVAILABLE");
+  };
+}
 
 /** /healthz: the process answers. /readyz: and Redis answers too. */
 export function healthRoutes(app: FastifyInstance, redis: Redis): void {
