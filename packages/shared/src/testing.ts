@@ -1,6 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Redis } from "ioredis";
 import { connectRedis } from "./redis.js";
 
@@ -86,4 +89,29 @@ export function startRedisServer(port: number): Promise<ChildProcess> {
       if (chunk.toString().includes("Ready to accept connections")) resolve(child);
     });
   });
+}
+
+// Real captured payloads live beside the repository, never inside it: <repo>/../shared/discord-fixtures.
+export const FIXTURES_DIR = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  "../../../../shared/discord-fixtures",
+);
+export const hasFixtures = existsSync(FIXTURES_DIR);
+if (!hasFixtures) {
+  console.warn(`\n!!! ${FIXTURES_DIR} is missing: tests on real Discord payloads are SKIPPED !!!\n`);
+}
+
+export interface GatewayFrame {
+  t: string | null;
+  s: number | null;
+  op: number;
+  d: unknown;
+}
+
+/** One captured gateway frame per line of a `.jsonl` fixture. */
+export function fixtureLines(name: string): GatewayFrame[] {
+  return readFileSync(resolve(FIXTURES_DIR, name), "utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as GatewayFrame);
 }
