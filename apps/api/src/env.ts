@@ -9,9 +9,9 @@ export const apiEnv = {
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   HOST: z.string().default("0.0.0.0"),
   /** When set, every API call needs the header `mj-api-secret` (or `Authorization: Bearer`). */
-  MJ_API_SECRET: z.string().min(8, "use at least 8 characters").optional(),
+  MJ_API_SECRET: z.string().min(1).optional(),
   /** Separate secret for /admin and /metrics; defaults to MJ_API_SECRET. */
-  MJ_ADMIN_SECRET: z.string().min(8, "use at least 8 characters").optional(),
+  MJ_ADMIN_SECRET: z.string().min(1).optional(),
   /** Mean event-loop lag (ms) above which the API answers 503 OVERLOADED; 0 turns the guard off. */
   OVERLOAD_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
   /** Sandbox mode is when neither is set; only their presence matters to the API. */

@@ -26,8 +26,8 @@ export const workerEnv = {
   /** Wait before re-sending a task Midjourney refused with "Queue full". */
   QUEUE_FULL_RETRY_MS: z.coerce.number().int().min(0).max(600_000).default(15_000),
   /** Secret of the worker's /metrics (as on the API: MJ_ADMIN_SECRET, else MJ_API_SECRET). */
-  MJ_ADMIN_SECRET: z.string().min(8, "use at least 8 characters").optional(),
-  MJ_API_SECRET: z.string().min(8, "use at least 8 characters").optional(),
+  MJ_ADMIN_SECRET: z.string().min(1).optional(),
+  MJ_API_SECRET: z.string().min(1).optional(),
   /** Port for the worker's /healthz, /readyz and /metrics; 0 picks a free one, unset disables. */
   WORKER_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
   /** Sandbox mode: number of simulated accounts and the simulator's step delay. */

@@ -30,7 +30,7 @@ export async function serveWorker(env: WorkerEnv, logger: Logger = createLogger(
     notify: notifySettings({ ...env, NOTIFY_ALLOW_PRIVATE: env.NOTIFY_ALLOW_PRIVATE ?? sandbox }),
     logger,
     workerId: env.WORKER_ID,
-    timeoutMs: env.TASK_TIMEOUT_SECONDS * 1000,
+    timeoutMs: Math.round(env.TASK_TIMEOUT_SECONDS * 1000),
     retentionMs: env.TASK_RETENTION_DAYS * 86_400_000,
     leaseMs: env.ACCOUNT_LEASE_MS,
     jobLockMs: env.JOB_LOCK_MS,

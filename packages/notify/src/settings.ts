@@ -12,10 +12,13 @@ const backoffList = z.string().transform((value, ctx) => {
 
 /** Environment variables of callback delivery (parse with `parseEnv` together with the app's own). */
 export const notifyEnv = {
-  /** Standard Webhooks signing secret (`whsec_<base64>`); unset = deliveries are not signed. */
+  /**
+   * Standard Webhooks signing secret (`whsec_<base64>`; without the prefix the whole value is read as
+   * base64, as the Standard Webhooks libraries do); unset = deliveries are not signed.
+   */
   NOTIFY_SECRET: z
     .string()
-    .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, "must be whsec_ followed by base64")
+    .regex(/^(whsec_)?[A-Za-z0-9+/]+={0,2}$/, "must be whsec_ followed by base64")
     .optional(),
   /** Allow callbacks to loopback/private addresses; the caller turns it on in sandbox mode. */
   NOTIFY_ALLOW_PRIVATE: envBoolean.default(false),

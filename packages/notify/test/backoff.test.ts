@@ -68,7 +68,7 @@ describe("configuration", () => {
   });
 
   it.each([
-    ["NOTIFY_SECRET", "hunter2"],
+    ["NOTIFY_SECRET", "hunter 2!"],
     ["NOTIFY_BACKOFF_SECONDS", "5,soon"],
     ["NOTIFY_DEFAULT_HOOK", "ftp://example.com"],
     ["NOTIFY_ALLOW_PRIVATE", "maybe"],

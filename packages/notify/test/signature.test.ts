@@ -66,3 +66,14 @@ describe("signed callbacks (Standard Webhooks)", () => {
     ).toBe(3);
   });
 });
+
+describe("a secret given without the whsec_ prefix", () => {
+  it("signs so that the standardwebhooks library verifies it with the same string", () => {
+    const secret = randomBytes(24).toString("base64");
+    const body = JSON.stringify({ _id: "t1", status: "SUCCESS" });
+    const timestamp = Math.floor(Date.now() / 1000);
+    const headers = signatureHeaders(secret, "evt_1", timestamp, body);
+    expect(() => new Webhook(secret).verify(body, headers)).not.toThrow();
+    expect(signatureHeaders(`whsec_${secret}`, "evt_1", timestamp, body)).toEqual(headers);
+  });
+});

@@ -12,9 +12,9 @@ export const AccountConfigSchema = z.object({
   guildId: z.string().regex(/^\d{1,25}$/, "a Discord snowflake"),
   channelId: z.string().regex(/^\d{1,25}$/, "a Discord snowflake"),
   /** Midjourney's running-job slots for this plan. @defaultValue 3 */
-  concurrency: z.number().int().min(1).max(24).default(3),
+  concurrency: z.number().int().min(1).max(1_000).default(3),
   /** Tasks that may wait for a slot before the API answers 429. @defaultValue 10 */
-  queueSize: z.number().int().min(0).max(1000).default(10),
+  queueSize: z.number().int().min(0).max(1_000_000).default(10),
   enabled: z.boolean().default(true),
   /** Minimum gap between two interactions of this account (ms). @defaultValue 1000 */
   minIntervalMs: z.number().int().min(0).max(600_000).default(1_000),

@@ -20,7 +20,7 @@ export const commonEnv = {
     .regex(/^[A-Za-z0-9_.-]{1,32}$/, "letters, digits, '_', '.', '-' only")
     .default("mj"),
   /** A task with no final result this long after submission becomes FAILURE "timeout". */
-  TASK_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
+  TASK_TIMEOUT_SECONDS: z.coerce.number().positive().max(86_400).default(600),
   /** Finished tasks are kept this many days, then expire and leave the list. */
   TASK_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(7),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
