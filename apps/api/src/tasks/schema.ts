@@ -8,11 +8,11 @@ export const FetchInputSchema = z.object({
   ),
 });
 
-export const LIST_MAX = 100;
+export const LIST_MAX = 500;
 
 export const ListInputSchema = z.object({
-  /** Page size. @defaultValue 20 */
-  limit: z.coerce.number().int().min(1).max(LIST_MAX).default(20),
+  /** Page size. @defaultValue 50 */
+  limit: z.coerce.number().int().min(1).max(LIST_MAX).default(50),
   /** The `x-next-cursor` header of the previous page. */
   cursor: z.string().max(200).optional(),
   status: z.preprocess((v) => (typeof v === "string" ? v.toUpperCase() : v), TaskStatusSchema).optional(),
