@@ -20,29 +20,23 @@ async function imagineUntilRunning(s: Stack, prompt: string): Promise<string> {
 }
 
 describe("the gateway connection comes and goes while a job runs", () => {
-  it("a dropped socket mid-job is resumed and the task ends in SUCCESS", async () => {
-    stack = await startStack({ stepDelayMs: 20, sim: LONG_JOB });
-    const id = await imagineUntilRunning(stack, "a lantern in the fog");
-    expect(stack.sim.control.dropSocket(stack.sim.accounts[0]!)).toBe(1);
-    const task = await stack.waitForTask(id);
-    expect(task.status).toBe("SUCCESS");
-    const gateway = stack.sim.stats().accounts[0]!.gateway;
-    expect(gateway.resumes).toBeGreaterThanOrEqual(1);
-    expect(gateway.identifies).toBe(1);
-    expect(stack.sim.stats().totals.interactions).toBe(1);
-  });
-
-  it("op 7 Reconnect mid-job is resumed and the task ends in SUCCESS", async () => {
-    stack = await startStack({ stepDelayMs: 20, sim: LONG_JOB });
-    const id = await imagineUntilRunning(stack, "a lantern on a pier");
-    expect(stack.sim.control.reconnect(stack.sim.accounts[0]!)).toBe(1);
-    const task = await stack.waitForTask(id);
-    expect(task.status).toBe("SUCCESS");
-    const gateway = stack.sim.stats().accounts[0]!.gateway;
-    expect(gateway.resumes).toBeGreaterThanOrEqual(1);
-    expect(gateway.identifies).toBe(1);
-    expect(stack.sim.stats().totals.interactions).toBe(1);
-  });
+  const resumable: [string, string, (s: Stack) => number][] = [
+    ["a dropped socket", "a lantern in the fog", (s) => s.sim.control.dropSocket(s.sim.accounts[0]!)],
+    ["op 7 Reconnect", "a lantern on a pier", (s) => s.sim.control.reconnect(s.sim.accounts[0]!)],
+  ];
+  for (const [disruption, prompt, disrupt] of resumable) {
+    it(`${disruption} mid-job is resumed and the task ends in SUCCESS`, async () => {
+      stack = await startStack({ stepDelayMs: 20, sim: LONG_JOB });
+      const id = await imagineUntilRunning(stack, prompt);
+      expect(disrupt(stack)).toBe(1);
+      const task = await stack.waitForTask(id);
+      expect(task.status).toBe("SUCCESS");
+      const gateway = stack.sim.stats().accounts[0]!.gateway;
+      expect(gateway.resumes).toBeGreaterThanOrEqual(1);
+      expect(gateway.identifies).toBe(1);
+      expect(stack.sim.stats().totals.interactions).toBe(1);
+    });
+  }
 
   it("op 9 (not resumable) mid-job: a fresh session, the missed result read from the channel, SUCCESS", async () => {
     stack = await startStack({ stepDelayMs: 20, sim: LONG_JOB });

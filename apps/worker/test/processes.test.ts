@@ -37,6 +37,31 @@ async function statuses(s: Stack, ids: string[]): Promise<string[]> {
   return Promise.all(ids.map(async (id) => (await s.task(id)).status as string));
 }
 
+/**
+ * One account owned by a child worker process, an in-process heir waiting to take it over, and three
+ * tasks running on Midjourney's side.
+ */
+async function threeTasksRunningOnAChild(
+  name: string,
+  prompt: string,
+  options?: Parameters<typeof spawnWorker>[2],
+): Promise<{ stack: Stack; child: WorkerChild; accountId: string; ids: string[] }> {
+  stack = await startStack({ workers: 0, stepDelayMs: 20, sim: LONG_JOB });
+  const accountId = stack.accounts[0]!.id;
+  const child = await spawnWorker(stack, name, options);
+  children.push(child);
+  expect(child.owned).toEqual([accountId]);
+  await stack.startWorker({ workerId: "in-process-heir" });
+  const ids = await submitMany(stack, 3, prompt);
+  await waitFor(
+    "every task IN_PROGRESS",
+    async () => (await statuses(stack!, ids)).every((status) => status === "IN_PROGRESS"),
+    30_000,
+    5,
+  );
+  return { stack, child, accountId, ids };
+}
+
 describe("two worker processes share the accounts", () => {
   it("never run more jobs than an account's concurrency nor send closer than its pacing gap", async () => {
     const minIntervalMs = 150;
@@ -71,34 +96,22 @@ describe("two worker processes share the accounts", () => {
 
 describe("a worker process dies", () => {
   it("kill -9 mid-job: another worker takes the account over and resumes, never sending twice", async () => {
-    stack = await startStack({ workers: 0, stepDelayMs: 20, sim: LONG_JOB });
-    const accountId = stack.accounts[0]!.id;
-    const doomed = await spawnWorker(stack, "child-doomed");
-    children.push(doomed);
-    expect(doomed.owned).toEqual([accountId]);
-    await stack.startWorker({ workerId: "in-process-heir" });
-
-    const ids = await submitMany(stack, 3, "a ship in a bottle");
-    await waitFor(
-      "every task IN_PROGRESS",
-      async () => (await statuses(stack!, ids)).every((status) => status === "IN_PROGRESS"),
-      30_000,
-      5,
-    );
+    const run = await threeTasksRunningOnAChild("child-doomed", "a ship in a bottle");
+    const { child: doomed, accountId, ids, stack: s } = run;
     doomed.process.kill("SIGKILL");
     expect(await doomed.exited).toBe("SIGKILL");
 
-    const tasks = await Promise.all(ids.map((id) => stack!.waitForTask(id, undefined, 90_000)));
+    const tasks = await Promise.all(ids.map((id) => s.waitForTask(id, undefined, 90_000)));
     expect(tasks.map((task) => task.status)).toEqual(["SUCCESS", "SUCCESS", "SUCCESS"]);
     expect(new Set(tasks.map((task) => task.hash)).size).toBe(3);
-    expect(await leaseOwner(stack, accountId)).toBe("in-process-heir");
-    const stats = stack.sim.stats();
+    expect(await leaseOwner(s, accountId)).toBe("in-process-heir");
+    const stats = s.sim.stats();
     expect(stats.totals.duplicateNonces).toBe(0);
     expect(stats.totals.interactions).toBe(3);
     const nonces = stats.accounts[0]!.interactions.map((interaction) => interaction.nonce);
     expect(new Set(nonces).size).toBe(3);
     for (const id of ids) {
-      const record = await storedRecord(stack, id);
+      const record = await storedRecord(s, id);
       expect(record.discord.sends).toBe(1);
       expect(nonces).toContain(record.discord.nonce);
     }
@@ -162,26 +175,16 @@ describe("a worker process dies", () => {
   });
 
   it("SIGTERM with a grace too short to finish: running tasks are handed back and resumed, not resent", async () => {
-    stack = await startStack({ workers: 0, stepDelayMs: 20, sim: LONG_JOB });
-    const accountId = stack.accounts[0]!.id;
-    const leaving = await spawnWorker(stack, "child-hasty", { shutdownGraceMs: 0 });
-    children.push(leaving);
-    expect(leaving.owned).toEqual([accountId]);
-    await stack.startWorker({ workerId: "in-process-heir" });
-
-    const ids = await submitMany(stack, 3, "a bridge in the rain");
-    await waitFor(
-      "every task IN_PROGRESS",
-      async () => (await statuses(stack!, ids)).every((status) => status === "IN_PROGRESS"),
-      30_000,
-      5,
-    );
+    const run = await threeTasksRunningOnAChild("child-hasty", "a bridge in the rain", {
+      shutdownGraceMs: 0,
+    });
+    const { child: leaving, ids, stack: s } = run;
     leaving.process.kill("SIGTERM");
     expect(await leaving.exited).toBe(0);
 
-    const tasks = await Promise.all(ids.map((id) => stack!.waitForTask(id, undefined, 90_000)));
+    const tasks = await Promise.all(ids.map((id) => s.waitForTask(id, undefined, 90_000)));
     expect(tasks.map((task) => task.status)).toEqual(["SUCCESS", "SUCCESS", "SUCCESS"]);
-    const stats = stack.sim.stats();
+    const stats = s.sim.stats();
     expect(stats.totals.duplicateNonces).toBe(0);
     expect(stats.totals.interactions).toBe(3);
   });
