@@ -1,4 +1,4 @@
-import { connectRedis, createLogger, keySpace } from "@mjg/shared";
+import { connectRedis, createLogger, keySpace, taskDurations } from "@mjg/shared";
 import { BannedWords, createTranslator } from "@mjg/translate";
 import type { Logger } from "pino";
 import { buildApi } from "./app.js";
@@ -12,8 +12,7 @@ export async function serveApi(env: ApiEnv, logger: Logger = createLogger("api",
     redis,
     keys: keySpace(env.MJ_KEY_PREFIX),
     logger,
-    timeoutMs: Math.round(env.TASK_TIMEOUT_SECONDS * 1000),
-    retentionMs: env.TASK_RETENTION_DAYS * 86_400_000,
+    ...taskDurations(env),
     bodyLimit: env.BODY_LIMIT_BYTES,
     promptMaxLength: env.PROMPT_MAX_LENGTH,
     apiSecret: env.MJ_API_SECRET,

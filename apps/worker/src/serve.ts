@@ -1,5 +1,5 @@
 import { notifySettings } from "@mjg/notify";
-import { createLogger, keySpace } from "@mjg/shared";
+import { createLogger, keySpace, taskDurations } from "@mjg/shared";
 import type { Logger } from "pino";
 import { loadAccounts } from "./accounts/config.js";
 import type { WorkerEnv } from "./env.js";
@@ -30,8 +30,7 @@ export async function serveWorker(env: WorkerEnv, logger: Logger = createLogger(
     notify: notifySettings({ ...env, NOTIFY_ALLOW_PRIVATE: env.NOTIFY_ALLOW_PRIVATE ?? sandbox }),
     logger,
     workerId: env.WORKER_ID,
-    timeoutMs: Math.round(env.TASK_TIMEOUT_SECONDS * 1000),
-    retentionMs: env.TASK_RETENTION_DAYS * 86_400_000,
+    ...taskDurations(env),
     leaseMs: env.ACCOUNT_LEASE_MS,
     jobLockMs: env.JOB_LOCK_MS,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,

@@ -53,3 +53,11 @@ export function loadEnvOrExit<T extends z.ZodRawShape>(shape: T): z.infer<z.ZodO
     throw error;
   }
 }
+
+/** The task timeout and retention from the environment, in the milliseconds every component works with. */
+export function taskDurations(env: { TASK_TIMEOUT_SECONDS: number; TASK_RETENTION_DAYS: number }) {
+  return {
+    timeoutMs: Math.round(env.TASK_TIMEOUT_SECONDS * 1000),
+    retentionMs: Math.round(env.TASK_RETENTION_DAYS * 86_400_000),
+  };
+}
