@@ -9,7 +9,7 @@ import { BannedWords, type Translator } from "@mjg/translate";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { adminRoutes, adminSecret } from "./admin/index.js";
+import { adminRoutes, adminSecret, QueueCatalog } from "./admin/index.js";
 import { requireSecret } from "./http/auth.js";
 import { installErrorEnvelope } from "./http/envelope.js";
 import { healthRoutes, requireRedis } from "./http/health.js";
@@ -62,7 +62,14 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
   app.setValidatorCompiler(() => (value) => ({ value }));
   app.setSerializerCompiler(() => (value) => JSON.stringify(value));
   installErrorEnvelope(app);
-  await installMetrics(app, { ...options, secret: adminSecret(options) });
+  // One set of queue handles for the dashboard, the accounts view and the metrics scrape.
+  const catalog = new QueueCatalog(
+    options.redis,
+    options.keys,
+    new AccountDirectory(options.redis, options.keys),
+  );
+  app.addHook("onClose", async () => catalog.close());
+  await installMetrics(app, { ...options, catalog, secret: adminSecret(options) });
 
   await app.register(formbody);
   await app.register(multipart, {
@@ -94,7 +101,7 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
   await app.register(swaggerUi, { routePrefix: "/docs" });
 
   healthRoutes(app, options.redis);
-  await adminRoutes(app, { ...options, secret: adminSecret(options) });
+  await adminRoutes(app, { ...options, catalog, secret: adminSecret(options) });
 
   const store = new TaskStore({
     redis: options.redis,

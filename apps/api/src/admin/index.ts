@@ -1,4 +1,4 @@
-import { AccountDirectory, type KeySpace } from "@mjg/shared";
+import type { KeySpace } from "@mjg/shared";
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import { requireRedis } from "../http/health.js";
@@ -6,7 +6,7 @@ import { accountRoutes } from "./accounts.js";
 import { queueBoard } from "./board.js";
 import { callbackRoutes } from "./callbacks.js";
 import { requireAdmin } from "./guard.js";
-import { QueueCatalog } from "./queues.js";
+import type { QueueCatalog } from "./queues.js";
 
 export { type AccountEvent, type AccountView, OPERATOR_DISABLED } from "./accounts.js";
 export { adminSecret, requireAdmin } from "./guard.js";
@@ -15,17 +15,15 @@ export { DEPTH_STATES, type DepthState, QueueCatalog, type WatchedQueue } from "
 export interface AdminOptions {
   redis: Redis;
   keys: KeySpace;
+  /** The queues and accounts the admin surfaces show (shared with /metrics). */
+  catalog: QueueCatalog;
   /** Undefined: the admin surfaces are open (sandbox and development). */
   secret: string | undefined;
 }
 
 /** /admin/queues (bull-board) and /admin/accounts (view and enable/disable), behind the admin secret. */
 export async function adminRoutes(app: FastifyInstance, options: AdminOptions): Promise<void> {
-  const catalog = new QueueCatalog(
-    options.redis,
-    options.keys,
-    new AccountDirectory(options.redis, options.keys),
-  );
+  const { catalog } = options;
   await app.register(
     async (admin) => {
       if (options.secret) admin.addHook("onRequest", requireAdmin(options.secret));
@@ -38,5 +36,4 @@ export async function adminRoutes(app: FastifyInstance, options: AdminOptions): 
     },
     { prefix: "/admin" },
   );
-  app.addHook("onClose", async () => catalog.close());
 }

@@ -1,10 +1,10 @@
 import underPressure from "@fastify/under-pressure";
-import { AccountDirectory, ERRORS, isAvailable, type KeySpace, processMetrics, refusal } from "@mjg/shared";
+import { ERRORS, isAvailable, processMetrics, refusal } from "@mjg/shared";
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { requireAdmin } from "../admin/guard.js";
-import { DEPTH_STATES, QueueCatalog } from "../admin/queues.js";
+import { DEPTH_STATES, type QueueCatalog } from "../admin/queues.js";
 
 export interface OverloadOptions {
   /** Mean event-loop delay (ms) over a sample above which requests get 503; 0 turns the guard off. */
@@ -15,7 +15,8 @@ export interface OverloadOptions {
 
 export interface MetricsOptions {
   redis: Redis;
-  keys: KeySpace;
+  /** The queues and accounts scrapes report on (shared with the admin routes). */
+  catalog: QueueCatalog;
   /** Undefined: /metrics is open (sandbox and development). */
   secret: string | undefined;
   /** @defaultValue { maxEventLoopDelayMs: 1000 } */
@@ -66,13 +67,7 @@ export async function installMetrics(app: FastifyInstance, options: MetricsOptio
     duration.observe({ route }, reply.elapsedTime / 1_000);
   });
 
-  const catalog = new QueueCatalog(
-    options.redis,
-    options.keys,
-    new AccountDirectory(options.redis, options.keys),
-  );
-  app.addHook("onClose", async () => catalog.close());
-  const readRedis = scrapedGauges(registry, catalog, options.redis);
+  const readRedis = scrapedGauges(registry, options.catalog, options.redis);
 
   await app.register(async (scope) => {
     if (options.secret) scope.addHook("onRequest", requireAdmin(options.secret));
