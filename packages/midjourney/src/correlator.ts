@@ -547,7 +547,7 @@ function kindFits(job: TrackedJob, parsed: ParsedContent, waiting: boolean): boo
       return !waiting && (parsed.kind === "variation" || parsed.kind === "remix");
     case "REROLL":
       return parsed.kind === "reroll-or-imagine";
-    case "IMAGINE":
+    default:
       return false;
   }
 }

@@ -1,6 +1,18 @@
 // What the correlator tracks and what it tells the worker (discord-protocol.md §4.3).
 
-export type TaskAction = "IMAGINE" | "UPSCALE" | "VARIATION" | "REROLL";
+export type TaskAction =
+  | "IMAGINE"
+  | "UPSCALE"
+  | "VARIATION"
+  | "REROLL"
+  | "DESCRIBE"
+  | "BLEND"
+  | "SHORTEN"
+  | "ZOOM"
+  | "PAN"
+  | "UPSCALE_HD"
+  | "VIDEO"
+  | "ACTION";
 
 export interface TrackedJob {
   taskId: string;

@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import { z } from "zod";
 import { ACCOUNT_ID_PATTERN, type KeySpace } from "./keys.js";
 import { RedisScript } from "./redis.js";
+import { SPEED_MODES, type SpeedMode, SpeedModeSchema } from "./task.js";
 
 /** One Discord account as configured in MJ_ACCOUNTS / MJ_ACCOUNTS_FILE (DESIGN.md §2). */
 export const AccountConfigSchema = z.object({
@@ -20,6 +21,10 @@ export const AccountConfigSchema = z.object({
   minIntervalMs: z.number().int().min(0).max(600_000).default(1_000),
   /** Random extra delay added to each gap, 0..jitterMs (ms). @defaultValue 500 */
   jitterMs: z.number().int().min(0).max(600_000).default(500),
+  /** Midjourney's Remix mode is on: V / Vary / reroll / pan open a pop-up asking for a prompt. @defaultValue false */
+  remix: z.boolean().optional(),
+  /** Speed modes the account's plan allows, for `/mj-fast`, `/mj-relax`, `/mj-turbo`. @defaultValue all three */
+  modes: z.array(SpeedModeSchema).min(1).optional(),
 });
 export type AccountConfigInput = z.input<typeof AccountConfigSchema>;
 export type AccountConfig = z.infer<typeof AccountConfigSchema> & { id: string };
@@ -45,12 +50,24 @@ export const AccountStatusSchema = z.object({
   disabledReason: z.string().nullable(),
   concurrency: z.number().int(),
   queueSize: z.number().int(),
+  /** Public Discord ids (not secrets): the `/mj` account view shows them. */
+  guildId: z.string().optional(),
+  channelId: z.string().optional(),
+  /** Remix on: set from the configuration, and by the worker when a pop-up shows it is on anyway. */
+  remix: z.boolean().optional(),
+  /** Speed modes the plan allows; absent: all three. */
+  modes: z.array(SpeedModeSchema).optional(),
   owner: z.string().nullable(),
   gateway: z.string(),
   lastError: z.string().nullable(),
   updatedAt: z.number(),
 });
 export type AccountStatus = z.infer<typeof AccountStatusSchema>;
+
+/** Whether the account's plan allows the speed mode (null: any account will do). */
+export function allowsMode(status: AccountStatus, mode: SpeedMode | null): boolean {
+  return mode === null || (status.modes ?? SPEED_MODES).includes(mode);
+}
 
 export function isAvailable(status: AccountStatus): boolean {
   return status.enabled && status.disabledReason === null;

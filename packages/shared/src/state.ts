@@ -1,12 +1,15 @@
 import { isTerminal, type TaskRecord, type TaskStatus } from "./task.js";
 
 // Forward-only: a gateway event may overtake the 204 that marks SUBMITTED, so later states may skip earlier ones.
+// A MODAL task waits for its pop-up's prompt; once given, it is queued like any other (NOT_START).
 const NEXT: Record<TaskStatus, readonly TaskStatus[]> = {
-  NOT_START: ["NOT_START", "SUBMITTED", "IN_PROGRESS", "SUCCESS", "FAILURE"],
-  SUBMITTED: ["SUBMITTED", "IN_PROGRESS", "SUCCESS", "FAILURE"],
-  IN_PROGRESS: ["IN_PROGRESS", "SUCCESS", "FAILURE"],
+  MODAL: ["MODAL", "NOT_START", "FAILURE", "CANCEL"],
+  NOT_START: ["NOT_START", "SUBMITTED", "IN_PROGRESS", "SUCCESS", "FAILURE", "CANCEL"],
+  SUBMITTED: ["SUBMITTED", "IN_PROGRESS", "SUCCESS", "FAILURE", "CANCEL"],
+  IN_PROGRESS: ["IN_PROGRESS", "SUCCESS", "FAILURE", "CANCEL"],
   SUCCESS: [],
   FAILURE: [],
+  CANCEL: [],
 };
 
 export function canTransition(from: TaskStatus, to: TaskStatus): boolean {

@@ -2,7 +2,7 @@ import type { Redis } from "ioredis";
 import type { KeySpace } from "./keys.js";
 import { RedisScript } from "./redis.js";
 import { applyPatch, type TaskPatch } from "./state.js";
-import { isTerminal, type TaskAction, type TaskRecord, type TaskStatus } from "./task.js";
+import { isTerminal, type TaskAction, type TaskRecord, type TaskStatus, withDefaults } from "./task.js";
 
 // Compare-and-set on the record's revision: concurrent writers (gateway events, sweeper, job) never lose an update.
 const CAS_SCRIPT = new RedisScript(`
@@ -73,7 +73,7 @@ export class TaskStore {
       .exec();
     const failed = results?.find(([error]) => error);
     if (failed) throw failed[0];
-    if (results?.[0]?.[1] !== "OK") throw new Error(`task ${record._id} already exists`);
+    if (results?.[0]?.[1] !== "OK") throw new TaskExistsError(record._id);
   }
 
   /** Undoes `create` when the task could not be queued: no half-written record stays behind. */
@@ -194,7 +194,7 @@ function matches(record: TaskRecord, query: ListQuery): boolean {
 
 // Records are only ever written by this store from typed values; reads skip re-validation (hot path).
 function parseRecord(raw: string): TaskRecord {
-  return JSON.parse(raw) as TaskRecord;
+  return withDefaults(JSON.parse(raw) as TaskRecord);
 }
 
 function encodeCursor(position: { id: string; score: number }): string {
@@ -203,8 +203,15 @@ function encodeCursor(position: { id: string; score: number }): string {
 
 export class InvalidCursorError extends Error {}
 
+/** `create` found a record with the same id: the caller draws another id. */
+export class TaskExistsError extends Error {
+  constructor(readonly taskId: string) {
+    super(`task ${taskId} already exists`);
+  }
+}
+
 function decodeCursor(cursor: string): { id: string; score: number } {
-  const match = /^(\d+):([0-9a-f]{24})$/.exec(Buffer.from(cursor, "base64url").toString());
+  const match = /^(\d+):([0-9a-f]{24}|\d{13,17})$/.exec(Buffer.from(cursor, "base64url").toString());
   if (!match) throw new InvalidCursorError("invalid cursor");
   return { score: Number(match[1]), id: match[2]! };
 }

@@ -1,12 +1,59 @@
 import { z } from "zod";
 
-export const TASK_STATUSES = ["NOT_START", "SUBMITTED", "IN_PROGRESS", "SUCCESS", "FAILURE"] as const;
+export const TASK_STATUSES = [
+  "NOT_START",
+  "SUBMITTED",
+  "IN_PROGRESS",
+  "SUCCESS",
+  "FAILURE",
+  /** Waits for `/mj/submit/modal`: the button it clicks opens a Discord pop-up that needs a prompt. */
+  "MODAL",
+  /** Cancelled through the API before it ended. */
+  "CANCEL",
+] as const;
 export const TaskStatusSchema = z.enum(TASK_STATUSES);
 export type TaskStatus = z.infer<typeof TaskStatusSchema>;
 
-export const TASK_ACTIONS = ["IMAGINE", "UPSCALE", "VARIATION"] as const;
+/** The seed API's three actions; the `/mj` API adds the rest. */
+export const SEED_ACTIONS = ["IMAGINE", "UPSCALE", "VARIATION"] as const;
+
+export const TASK_ACTIONS = [
+  ...SEED_ACTIONS,
+  "REROLL",
+  "DESCRIBE",
+  "BLEND",
+  "SHORTEN",
+  "ZOOM",
+  "PAN",
+  "UPSCALE_HD",
+  "VIDEO",
+  /** A button Midjourney added that this gateway has no name for: clicked as is. */
+  "ACTION",
+] as const;
 export const TaskActionSchema = z.enum(TASK_ACTIONS);
 export type TaskAction = z.infer<typeof TaskActionSchema>;
+
+export const SPEED_MODES = ["FAST", "RELAX", "TURBO"] as const;
+export const SpeedModeSchema = z.enum(SPEED_MODES);
+export type SpeedMode = z.infer<typeof SpeedModeSchema>;
+
+export const BOT_TYPES = ["MID_JOURNEY", "NIJI_JOURNEY"] as const;
+export const BotTypeSchema = z.enum(BOT_TYPES);
+export type BotType = z.infer<typeof BotTypeSchema>;
+
+export const BLEND_DIMENSIONS = ["PORTRAIT", "SQUARE", "LANDSCAPE"] as const;
+export const BlendDimensionsSchema = z.enum(BLEND_DIMENSIONS);
+export type BlendDimensions = z.infer<typeof BlendDimensionsSchema>;
+
+/** A button of a Midjourney result message, as the `/mj` API shows it (link buttons are left out). */
+export const TaskButtonSchema = z.object({
+  customId: z.string(),
+  emoji: z.string(),
+  label: z.string(),
+  type: z.number().int(),
+  style: z.number().int(),
+});
+export type TaskButton = z.infer<typeof TaskButtonSchema>;
 
 /** What the worker keeps about the Discord side of a task; never shown by the API. */
 export const DiscordStateSchema = z.object({
@@ -20,10 +67,31 @@ export const DiscordStateSchema = z.object({
   messageFlags: z.number().nullable(),
   /** Interactions sent for this task (Queue full makes Midjourney ask for a resend). */
   sends: z.number(),
+  /** Nonce of the modal submit (type 5) or Vary Region job, saved before sending it. */
+  modalNonce: z.string().nullable(),
+  modalSentAt: z.number().nullable(),
 });
 export type DiscordState = z.infer<typeof DiscordStateSchema>;
 
-/** The task record, with the seed's field names (DESIGN.md §2) and a few additions. */
+/** What a task asks beyond its prompt: the button it clicks and the command's own options. */
+export const TaskParamsSchema = z.object({
+  /** The parent button's raw custom id (button tasks). */
+  customId: z.string().nullable(),
+  /** Input images (describe, blend, imagine reference images) kept under `taskImages` until sent. */
+  imageCount: z.number().int(),
+  /** `/describe` of an image given by URL. */
+  link: z.string().nullable(),
+  dimensions: BlendDimensionsSchema.nullable(),
+  /** Vary (Region): the mask is kept with the images; true once the modal asked for one. */
+  hasMask: z.boolean(),
+  /** The modal's prompt (the `/mj/submit/modal` prompt), sent in the pop-up's text field. */
+  modalPrompt: z.string().nullable(),
+  /** The task clicks a button that opens a Remix pop-up. */
+  remix: z.boolean(),
+});
+export type TaskParams = z.infer<typeof TaskParamsSchema>;
+
+/** The task record, with the seed's field names and the `/mj` API's additions. */
 export const TaskRecordSchema = z.object({
   _id: z.string(),
   action: TaskActionSchema,
@@ -36,7 +104,7 @@ export const TaskRecordSchema = z.object({
   index: z.number().int().nullable(),
   /** Seed semantics: the Discord message id of the result once SUCCESS. */
   taskId: z.string().nullable(),
-  /** The parent task's `_id` for UPSCALE / VARIATION. */
+  /** The parent task's `_id` for button tasks. */
   parentId: z.string().nullable(),
   uri: z.string().nullable(),
   imageUrl: z.string().nullable(),
@@ -48,23 +116,56 @@ export const TaskRecordSchema = z.object({
   startTime: z.number().nullable(),
   finishTime: z.number().nullable(),
   accountId: z.string().nullable(),
+  /** Which API created the task: it decides the shape of the callback body. */
+  api: z.enum(["seed", "mj"]),
+  mode: SpeedModeSchema.nullable(),
+  botType: BotTypeSchema,
+  /** The prompt as Midjourney echoed it; `/describe` and `/shorten` put their text answer here. */
+  finalPrompt: z.string().nullable(),
+  buttons: z.array(TaskButtonSchema),
+  /** The latest progress preview while the task runs (the `/mj` view shows it as `imageUrl`). */
+  previewUrl: z.string().nullable(),
+  /** The job's seed once `/mj/task/{id}/image-seed` has read it. */
+  seed: z.string().nullable(),
+  params: TaskParamsSchema,
   /** Optimistic-concurrency revision, bumped on every write. */
   rev: z.number().int(),
   discord: DiscordStateSchema,
 });
 export type TaskRecord = z.infer<typeof TaskRecordSchema>;
 
-/** The record as the API and callbacks show it: internal bookkeeping left out. */
-export const PublicTaskSchema = TaskRecordSchema.omit({ rev: true, discord: true });
+/** The seed API's view and callback body: bookkeeping and the `/mj` additions left out. */
+export const PublicTaskSchema = TaskRecordSchema.omit({
+  rev: true,
+  discord: true,
+  params: true,
+  api: true,
+  buttons: true,
+  finalPrompt: true,
+  seed: true,
+  botType: true,
+  previewUrl: true,
+});
 export type PublicTask = z.infer<typeof PublicTaskSchema>;
 
 export function publicTask(record: TaskRecord): PublicTask {
-  const { rev: _rev, discord: _discord, ...visible } = record;
+  const {
+    rev: _rev,
+    discord: _discord,
+    params: _params,
+    api: _api,
+    buttons: _buttons,
+    finalPrompt: _finalPrompt,
+    seed: _seed,
+    botType: _botType,
+    previewUrl: _previewUrl,
+    ...visible
+  } = record;
   return visible;
 }
 
 export function isTerminal(status: TaskStatus): boolean {
-  return status === "SUCCESS" || status === "FAILURE";
+  return status === "SUCCESS" || status === "FAILURE" || status === "CANCEL";
 }
 
 /** The seed's `description`: what was asked of Midjourney, as a person would type it. */
@@ -73,9 +174,27 @@ export function describeTask(
   promptEn: string | null,
   parentId: string | null,
   index: number | null,
-) {
-  if (action === "IMAGINE") return `/imagine ${promptEn ?? ""}`;
-  return `/up ${parentId} ${action === "UPSCALE" ? "U" : "V"}${index}`;
+  taskId = "",
+  params: Pick<TaskParams, "imageCount" | "customId"> = { imageCount: 0, customId: null },
+): string {
+  switch (action) {
+    case "IMAGINE":
+      return `/imagine ${promptEn ?? ""}`;
+    case "UPSCALE":
+      return `/up ${parentId} U${index}`;
+    case "VARIATION":
+      return index ? `/up ${parentId} V${index}` : `/up ${parentId} ${params.customId ?? "V"}`;
+    case "REROLL":
+      return `/up ${parentId} R`;
+    case "DESCRIBE":
+      return `/describe ${taskId}.png`;
+    case "BLEND":
+      return `/blend ${taskId} ${params.imageCount}`;
+    case "SHORTEN":
+      return `/shorten ${promptEn ?? ""}`;
+    default:
+      return `/up ${parentId} ${params.customId ?? action}`;
+  }
 }
 
 export interface NewTask {
@@ -89,16 +208,45 @@ export interface NewTask {
   parentId: string | null;
   accountId: string;
   submitTime: number;
+  api?: TaskRecord["api"];
+  mode?: SpeedMode | null;
+  botType?: BotType;
+  status?: Extract<TaskStatus, "NOT_START" | "MODAL">;
+  finalPrompt?: string | null;
+  params?: Partial<TaskParams>;
 }
 
+export const DEFAULT_PARAMS: TaskParams = {
+  customId: null,
+  imageCount: 0,
+  link: null,
+  dimensions: null,
+  hasMask: false,
+  modalPrompt: null,
+  remix: false,
+};
+
+export const DEFAULT_DISCORD: DiscordState = {
+  nonce: null,
+  sentAt: null,
+  interactionId: null,
+  progressMessageId: null,
+  messageId: null,
+  messageFlags: null,
+  sends: 0,
+  modalNonce: null,
+  modalSentAt: null,
+};
+
 export function newTaskRecord(input: NewTask): TaskRecord {
+  const params = { ...DEFAULT_PARAMS, ...input.params };
   return {
     _id: input._id,
     action: input.action,
-    status: "NOT_START",
+    status: input.status ?? "NOT_START",
     prompt: input.prompt,
     promptEn: input.promptEn,
-    description: describeTask(input.action, input.promptEn, input.parentId, input.index),
+    description: describeTask(input.action, input.promptEn, input.parentId, input.index, input._id, params),
     state: input.state,
     notifyHook: input.notifyHook,
     index: input.index,
@@ -114,15 +262,31 @@ export function newTaskRecord(input: NewTask): TaskRecord {
     startTime: null,
     finishTime: null,
     accountId: input.accountId,
+    api: input.api ?? "seed",
+    mode: input.mode ?? null,
+    botType: input.botType ?? "MID_JOURNEY",
+    finalPrompt: input.finalPrompt ?? null,
+    buttons: [],
+    previewUrl: null,
+    seed: null,
+    params,
     rev: 0,
-    discord: {
-      nonce: null,
-      sentAt: null,
-      interactionId: null,
-      progressMessageId: null,
-      messageId: null,
-      messageFlags: null,
-      sends: 0,
-    },
+    discord: { ...DEFAULT_DISCORD },
+  };
+}
+
+/** Records written before a field existed read with its default. */
+export function withDefaults(record: TaskRecord): TaskRecord {
+  return {
+    ...record,
+    api: record.api ?? "seed",
+    mode: record.mode ?? null,
+    botType: record.botType ?? "MID_JOURNEY",
+    finalPrompt: record.finalPrompt ?? null,
+    buttons: record.buttons ?? [],
+    seed: record.seed ?? null,
+    previewUrl: record.previewUrl ?? null,
+    params: { ...DEFAULT_PARAMS, ...record.params },
+    discord: { ...DEFAULT_DISCORD, ...record.discord },
   };
 }

@@ -43,6 +43,7 @@ describe("task state machine", () => {
     expect(fresh().description).toBe("/imagine a cat");
     const upscale = newTaskRecord({
       ...fresh(),
+      status: "NOT_START",
       action: "UPSCALE",
       index: 2,
       parentId: "p1",

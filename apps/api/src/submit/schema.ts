@@ -1,4 +1,4 @@
-import { ApiError, type ErrorCode, TASK_ACTIONS } from "@mjg/shared";
+import { ApiError, type ErrorCode, SEED_ACTIONS } from "@mjg/shared";
 import { z } from "zod";
 
 // Query strings and forms deliver text; JSON may deliver numbers. Anything else is a wrong type.
@@ -11,7 +11,7 @@ export function submitInputSchema(promptMaxLength: number) {
   return z.object({
     action: z.preprocess(
       (value) => (typeof value === "string" ? value.trim().toUpperCase() : value),
-      z.enum(TASK_ACTIONS, { error: "action must be one of IMAGINE, UPSCALE, VARIATION" }),
+      z.enum(SEED_ACTIONS, { error: "action must be one of IMAGINE, UPSCALE, VARIATION" }),
     ),
     prompt: z.preprocess(blankToUndefined, scalar.pipe(z.string().max(promptMaxLength)).optional()),
     taskId: z.preprocess(
