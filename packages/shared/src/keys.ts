@@ -10,6 +10,8 @@ export interface KeySpace {
   readonly prefix: string;
   task(taskId: string): string;
   taskCallbacks(taskId: string): string;
+  /** LIST of a task's input images (data URLs; Vary Region's mask last), deleted once sent to Discord. */
+  taskImages(taskId: string): string;
   /** ZSET of every task id scored by submitTime (ms): the list index. */
   readonly taskIndex: string;
   /** ZSET of unfinished task ids scored by the time they must have ended (ms). */
@@ -42,6 +44,7 @@ export function keySpace(prefix = "mj"): KeySpace {
     prefix,
     task: (id) => `${prefix}:task:{${id}}`,
     taskCallbacks: (id) => `${prefix}:task:{${id}}:callbacks`,
+    taskImages: (id) => `${prefix}:task:{${id}}:images`,
     taskIndex: `${prefix}:tasks`,
     deadlines: `${prefix}:deadlines`,
     accounts: `${prefix}:accounts`,

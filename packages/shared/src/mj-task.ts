@@ -25,6 +25,7 @@ export const MjTaskSchema = z.object({
   startTime: z.number().nullable(),
   finishTime: z.number().nullable(),
   imageUrl: z.string().nullable(),
+  imageUrls: z.array(z.object({ url: z.string() })),
   progress: z.string(),
   failReason: z.string().nullable(),
   buttons: z.array(TaskButtonSchema),
@@ -76,6 +77,9 @@ export function mjTask(record: TaskRecord): MjTask {
     startTime: record.startTime,
     finishTime: record.finishTime,
     imageUrl: imageUrl ?? null,
+    imageUrls: (record.status === "SUCCESS" && record.imageUrl ? [record.imageUrl] : [])
+      .concat(record.imageUrls)
+      .map((url) => ({ url })),
     progress: mjProgress(record),
     failReason: record.failReason,
     buttons: record.buttons,

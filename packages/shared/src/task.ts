@@ -29,6 +29,8 @@ export const TASK_ACTIONS = [
   "VIDEO",
   /** A button Midjourney added that this gateway has no name for: clicked as is. */
   "ACTION",
+  /** `/mj/submit/upload-discord-images`: images posted to the channel for their CDN URLs. */
+  "UPLOAD",
 ] as const;
 export const TaskActionSchema = z.enum(TASK_ACTIONS);
 export type TaskAction = z.infer<typeof TaskActionSchema>;
@@ -67,6 +69,9 @@ export const DiscordStateSchema = z.object({
   messageFlags: z.number().nullable(),
   /** Interactions sent for this task (Queue full makes Midjourney ask for a resend). */
   sends: z.number(),
+  /** The pop-up the click opened (INTERACTION_MODAL_CREATE / IFRAME_MODAL_CREATE `d.id`, `d.custom_id`). */
+  modalInteractionId: z.string().nullable(),
+  modalCustomId: z.string().nullable(),
   /** Nonce of the modal submit (type 5) or Vary Region job, saved before sending it. */
   modalNonce: z.string().nullable(),
   modalSentAt: z.number().nullable(),
@@ -123,6 +128,8 @@ export const TaskRecordSchema = z.object({
   /** The prompt as Midjourney echoed it; `/describe` and `/shorten` put their text answer here. */
   finalPrompt: z.string().nullable(),
   buttons: z.array(TaskButtonSchema),
+  /** Image URLs a task produced besides `imageUrl` (UPLOAD: every uploaded image). */
+  imageUrls: z.array(z.string()),
   /** The latest progress preview while the task runs (the `/mj` view shows it as `imageUrl`). */
   previewUrl: z.string().nullable(),
   /** The job's seed once `/mj/task/{id}/image-seed` has read it. */
@@ -145,6 +152,7 @@ export const PublicTaskSchema = TaskRecordSchema.omit({
   seed: true,
   botType: true,
   previewUrl: true,
+  imageUrls: true,
 });
 export type PublicTask = z.infer<typeof PublicTaskSchema>;
 
@@ -159,6 +167,7 @@ export function publicTask(record: TaskRecord): PublicTask {
     seed: _seed,
     botType: _botType,
     previewUrl: _previewUrl,
+    imageUrls: _imageUrls,
     ...visible
   } = record;
   return visible;
@@ -192,6 +201,8 @@ export function describeTask(
       return `/blend ${taskId} ${params.imageCount}`;
     case "SHORTEN":
       return `/shorten ${promptEn ?? ""}`;
+    case "UPLOAD":
+      return `/upload ${params.imageCount}`;
     default:
       return `/up ${parentId} ${params.customId ?? action}`;
   }
@@ -234,6 +245,8 @@ export const DEFAULT_DISCORD: DiscordState = {
   messageId: null,
   messageFlags: null,
   sends: 0,
+  modalInteractionId: null,
+  modalCustomId: null,
   modalNonce: null,
   modalSentAt: null,
 };
@@ -267,6 +280,7 @@ export function newTaskRecord(input: NewTask): TaskRecord {
     botType: input.botType ?? "MID_JOURNEY",
     finalPrompt: input.finalPrompt ?? null,
     buttons: [],
+    imageUrls: [],
     previewUrl: null,
     seed: null,
     params,
@@ -286,6 +300,7 @@ export function withDefaults(record: TaskRecord): TaskRecord {
     buttons: record.buttons ?? [],
     seed: record.seed ?? null,
     previewUrl: record.previewUrl ?? null,
+    imageUrls: record.imageUrls ?? [],
     params: { ...DEFAULT_PARAMS, ...record.params },
     discord: { ...DEFAULT_DISCORD, ...record.discord },
   };
