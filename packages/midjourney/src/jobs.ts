@@ -12,7 +12,8 @@ export type TaskAction =
   | "PAN"
   | "UPSCALE_HD"
   | "VIDEO"
-  | "ACTION";
+  | "ACTION"
+  | "UPLOAD";
 
 export interface TrackedJob {
   taskId: string;
