@@ -35,6 +35,20 @@ const JSON_BODY_LIMIT = 16 * 1024 * 1024;
 
 const MessageListSchema = z.array(z.unknown());
 
+/** `POST /channels/:id/attachments` answer: one upload slot per file (§1.5). */
+const AttachmentSlotsSchema = z.looseObject({
+  attachments: z.array(
+    z.looseObject({
+      id: z.union([z.string(), z.number()]).transform(String),
+      upload_url: z.string().url(),
+      upload_filename: z.string().min(1),
+    }),
+  ),
+});
+export type AttachmentSlot = z.infer<typeof AttachmentSlotsSchema>["attachments"][number];
+
+const ChannelSchema = z.looseObject({ id: z.string().min(1) });
+
 interface RawResponse {
   status: number;
   headers: ResponseHeaders;
@@ -108,6 +122,75 @@ export class DiscordRest {
     return messages.data;
   }
 
+  /** Asks for upload slots for files about to be attached (§1.5 step 1). */
+  async attachmentSlots(channelId: string, body: object): Promise<AttachmentSlot[]> {
+    const answer = AttachmentSlotsSchema.safeParse(
+      await this.#json("POST", `/channels/${encodeURIComponent(channelId)}/attachments`, body),
+    );
+    if (!answer.success) throw new Error("Discord answered the upload-slot request in an unknown shape");
+    return answer.data.attachments;
+  }
+
+  /**
+   * PUTs a file's bytes to the upload slot's URL (§1.5 step 2). The URL is a storage host's, not
+   * Discord's API: the account's token is not sent there.
+   */
+  async uploadFile(uploadUrl: string, bytes: Buffer, contentType: string): Promise<void> {
+    const url = new URL(uploadUrl);
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("upload URL must be http(s)");
+    const res = await request(url, {
+      method: "PUT",
+      headers: { "content-type": contentType, "user-agent": this.#userAgent },
+      body: bytes,
+      headersTimeout: this.#timeoutMs,
+      bodyTimeout: this.#timeoutMs,
+      signal: AbortSignal.timeout(this.#timeoutMs),
+      ...(this.#dispatcher ? { dispatcher: this.#dispatcher } : {}),
+    });
+    const { text } = await readBounded(res.body, INTERACTION_BODY_LIMIT);
+    if (res.statusCode < 200 || res.statusCode >= 300) {
+      throw new Error(
+        `upload refused with ${res.statusCode}: ${redactToken(text.slice(0, 200), this.#token)}`,
+      );
+    }
+  }
+
+  /** `POST /channels/:id/messages`: posts uploaded files to get their CDN URLs (§1.5). */
+  async postMessage(channelId: string, body: object): Promise<unknown> {
+    return this.#json("POST", `/channels/${encodeURIComponent(channelId)}/messages`, body);
+  }
+
+  /** Opens (or finds) the direct-message channel with a user, e.g. the Midjourney bot (for /show and seeds). */
+  async openDm(recipientId: string): Promise<string> {
+    const channel = ChannelSchema.safeParse(
+      await this.#json("POST", "/users/@me/channels", { recipients: [recipientId] }),
+    );
+    if (!channel.success) throw new Error("Discord answered the DM request in an unknown shape");
+    return channel.data.id;
+  }
+
+  /** Reacts to a message with a unicode emoji as the account. */
+  async addReaction(channelId: string, messageId: string, emoji: string): Promise<void> {
+    await this.#json(
+      "PUT",
+      `/channels/${encodeURIComponent(channelId)}/messages/${encodeURIComponent(messageId)}/reactions/${encodeURIComponent(emoji)}/%40me`,
+    );
+  }
+
+  /**
+   * POSTs JSON to an absolute URL outside the API (Midjourney's activity host for Vary Region, §1.4).
+   * Never throws for an answer: the caller reads the result.
+   */
+  async postExternal(url: string, body: object): Promise<InteractionResult> {
+    let res: RawResponse;
+    try {
+      res = await this.#call("POST", url, INTERACTION_BODY_LIMIT, body, { absolute: true });
+    } catch (err) {
+      return { kind: "server_error", status: 0, message: safeErrorMessage(err, this.#token) };
+    }
+    return this.#redactResult(classifyResponse(res.status, res.headers, res.text));
+  }
+
   [inspect.custom](): string {
     return `DiscordRest { apiUrl: ${this.#apiUrl} }`;
   }
@@ -116,10 +199,15 @@ export class DiscordRest {
     return { apiUrl: this.#apiUrl };
   }
 
-  async #getJson(path: string): Promise<unknown> {
+  #getJson(path: string): Promise<unknown> {
+    return this.#json("GET", path);
+  }
+
+  /** A JSON call that must answer 2xx; 204 reads as null. */
+  async #json(method: "GET" | "POST" | "PUT", path: string, body?: object): Promise<unknown> {
     let res: RawResponse;
     try {
-      res = await this.#call("GET", path, JSON_BODY_LIMIT);
+      res = await this.#call(method, path, JSON_BODY_LIMIT, body);
     } catch (err) {
       throw new DiscordRestError({
         kind: "server_error",
@@ -129,24 +217,33 @@ export class DiscordRest {
     }
     const result = this.#redactResult(classifyResponse(res.status, res.headers, res.text));
     if (result.kind !== "ok") throw new DiscordRestError(result);
-    if (res.truncated) throw new Error(`Discord answer to GET ${path} exceeds ${JSON_BODY_LIMIT} bytes`);
+    if (res.truncated)
+      throw new Error(`Discord answer to ${method} ${path} exceeds ${JSON_BODY_LIMIT} bytes`);
+    if (res.text === "") return null;
     try {
       return JSON.parse(res.text);
     } catch {
-      throw new Error(`Discord answered GET ${path} with invalid JSON`);
+      throw new Error(`Discord answered ${method} ${path} with invalid JSON`);
     }
   }
 
-  async #call(method: "GET" | "POST", path: string, limit: number, body?: object): Promise<RawResponse> {
+  async #call(
+    method: "GET" | "POST" | "PUT",
+    path: string,
+    limit: number,
+    body?: object,
+    options: { absolute?: boolean } = {},
+  ): Promise<RawResponse> {
+    // The token goes to Discord's API only, never to another host.
     const headers: Record<string, string> = {
-      authorization: this.#token,
+      ...(options.absolute ? {} : { authorization: this.#token }),
       "user-agent": this.#userAgent,
       "x-super-properties": this.#superProperties,
       "x-discord-locale": "en-US",
       accept: "application/json",
     };
     if (body !== undefined) headers["content-type"] = "application/json";
-    const res = await request(`${this.#apiUrl}${path}`, {
+    const res = await request(options.absolute ? path : `${this.#apiUrl}${path}`, {
       method,
       headers,
       body: body === undefined ? null : JSON.stringify(body),
