@@ -1,6 +1,5 @@
 import { createServer, type RequestListener } from "node:http";
 import formbody from "@fastify/formbody";
-import multipart from "@fastify/multipart";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import { checkNotifyHook } from "@mjg/notify";
@@ -14,6 +13,7 @@ import { requireSecret } from "./http/auth.js";
 import { installErrorEnvelope } from "./http/envelope.js";
 import { healthRoutes, requireRedis } from "./http/health.js";
 import { installMetrics, type OverloadOptions } from "./http/metrics.js";
+import { installMultipart } from "./http/multipart.js";
 import { submitRoutes } from "./submit/route.js";
 import { TaskSubmitter } from "./submit/service.js";
 import { taskRoutes } from "./tasks/routes.js";
@@ -72,10 +72,7 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
   await installMetrics(app, { ...options, catalog, secret: adminSecret(options) });
 
   await app.register(formbody);
-  await app.register(multipart, {
-    attachFieldsToBody: "keyValues",
-    limits: { fieldSize: options.bodyLimit ?? 262_144, files: 0, fields: 50 },
-  });
+  await installMultipart(app, options.bodyLimit ?? 262_144);
   // Clients that post JSON as text/plain (a bare fetch) still work; anything else reads as a form.
   app.addContentTypeParser("text/plain", { parseAs: "string" }, (_request, body, done) => {
     const text = String(body).trim();
