@@ -6,6 +6,7 @@ export * from "./jobs.js";
 export * from "./keys.js";
 export * from "./logger.js";
 export * from "./metrics.js";
+export * from "./mj-errors.js";
 export * from "./mj-task.js";
 export * from "./redis.js";
 export * from "./secret.js";
