@@ -5,13 +5,15 @@ const REGISTRY_MAX_AGE_MS = 500;
 
 /**
  * Takes a slot on an account for a new task: the parent's account for UPSCALE / VARIATION,
- * otherwise the least-loaded enabled one. Refuses with 429 when every wait list is full.
+ * otherwise the least-loaded enabled one that `accept` takes (speed mode, account filter).
+ * Refuses with 429 when every wait list is full.
  */
 export async function reserveAccount(
   directory: AccountDirectory,
   taskId: string,
   deadline: number,
   parentAccountId: string | null,
+  accept: (account: AccountStatus) => boolean = () => true,
 ): Promise<AccountStatus> {
   if (parentAccountId !== null) {
     const account = await directory.get(parentAccountId);
@@ -19,7 +21,9 @@ export async function reserveAccount(
     if (!(await directory.reserve(account, taskId, deadline))) throw new ApiError("ACCOUNT_QUEUE_FULL");
     return account;
   }
-  const accounts = (await directory.listCached(REGISTRY_MAX_AGE_MS)).filter(isAvailable);
+  const accounts = (await directory.listCached(REGISTRY_MAX_AGE_MS)).filter(
+    (account) => isAvailable(account) && accept(account),
+  );
   if (accounts.length === 0) throw new ApiError("NO_ACCOUNT");
   // One account needs no ranking: its reservation alone says whether there is room.
   const ranked =

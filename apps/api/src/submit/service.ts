@@ -1,11 +1,17 @@
 import {
   type AccountDirectory,
+  type AccountStatus,
   ApiError,
+  BannedPromptError,
   type KeySpace,
+  type NewTask,
+  newNumericTaskId,
   newTaskId,
   newTaskRecord,
   TASK_JOB_NAME,
+  TaskExistsError,
   type TaskJob,
+  type TaskRecord,
   type TaskStore,
   taskJobOptions,
 } from "@mjg/shared";
@@ -28,15 +34,47 @@ export interface SubmitDeps {
   checkNotifyHook?: (url: string) => Promise<void>;
 }
 
+/** How a new task finds its account. */
+export interface AccountChoice {
+  /** The parent's account (button tasks); null: the least-loaded account `accept` takes. */
+  parentAccountId: string | null;
+  /** Extra condition on a picked account (speed mode, `accountFilter`). */
+  accept?: (account: AccountStatus) => boolean;
+}
+
+/** Everything one submit path needs to create a task, whichever API asked. */
+export interface TaskDraft {
+  /** "seed": 24-hex ids; "mj": numeric ids, drawn again on a collision. */
+  ids: "seed" | "mj";
+  choice: AccountChoice;
+  /** The record's fields once the account is known (its speed modes may decide the task's). */
+  task: (account: AccountStatus) => Omit<NewTask, "_id" | "accountId" | "submitTime">;
+  /** Input images (data URLs, in order), kept with the record until the worker sends them. */
+  images?: readonly string[];
+  /** A MODAL task: the record and its account slot, but no job until `/mj/submit/modal`. */
+  hold?: boolean;
+}
+
+export interface Submission {
+  record: TaskRecord;
+  account: AccountStatus;
+}
+
+// A numeric id repeated across API processes is refused by the record's SET NX: draw again.
+const MAX_ID_DRAWS = 8;
+// Input images outlive the task's deadline by this much, then Redis drops them.
+const IMAGES_GRACE_MS = 3_600_000;
+
 /** Creates the task record and its queued job together, or neither. */
 export class TaskSubmitter {
   private readonly queues = new Map<string, Queue<TaskJob>>();
 
   constructor(private readonly deps: SubmitDeps) {}
 
+  /** The seed's `/api/v1/trigger/submit`. */
   async submit(input: SubmitInput): Promise<string> {
-    const { store, directory } = this.deps;
-    if (input.notifyHook && this.deps.checkNotifyHook) await this.deps.checkNotifyHook(input.notifyHook);
+    const { store } = this.deps;
+    if (input.notifyHook) await this.checkNotifyHook(input.notifyHook);
 
     let parentAccountId: string | null = null;
     let parentPrompt: string | null = null;
@@ -55,39 +93,107 @@ export class TaskSubmitter {
     const prompt = input.action === "IMAGINE" ? input.prompt!.trim() : parentPrompt;
     const promptEn = input.action === "IMAGINE" ? await this.englishPrompt(prompt!) : parentPromptEn;
 
-    const now = Date.now();
-    const id = newTaskId(now);
-    const account = await reserveAccount(directory, id, now + store.timeoutMs, parentAccountId);
-    const record = newTaskRecord({
-      _id: id,
-      action: input.action,
-      prompt,
-      promptEn,
-      state: input.state ?? null,
-      notifyHook: input.notifyHook ?? null,
-      index: input.index ?? null,
-      parentId: input.taskId ?? null,
-      accountId: account.id,
-      submitTime: now,
+    const { record } = await this.create({
+      ids: "seed",
+      choice: { parentAccountId },
+      task: () => ({
+        action: input.action,
+        prompt,
+        promptEn,
+        state: input.state ?? null,
+        notifyHook: input.notifyHook ?? null,
+        index: input.index ?? null,
+        parentId: input.taskId ?? null,
+      }),
     });
-    try {
-      await store.create(record);
-      await this.queueFor(account.id).add(TASK_JOB_NAME, { taskId: id }, taskJobOptions(id));
-    } catch (error) {
-      // Compensate: without its job the record would never be worked on.
-      await Promise.allSettled([store.remove(id), directory.release(account.id, id)]);
-      throw error;
+    return record._id;
+  }
+
+  /**
+   * The one submit path of both APIs: reserve an account slot, write the record (and its input
+   * images), queue the job; any failure undoes what was written, so nothing half-made stays.
+   */
+  async create(draft: TaskDraft): Promise<Submission> {
+    const { store, directory } = this.deps;
+    for (let draw = 1; ; draw++) {
+      const now = Date.now();
+      const id = draft.ids === "seed" ? newTaskId(now) : newNumericTaskId(now);
+      const account = await reserveAccount(
+        directory,
+        id,
+        now + store.timeoutMs,
+        draft.choice.parentAccountId,
+        draft.choice.accept,
+      );
+      const record = newTaskRecord({
+        ...draft.task(account),
+        _id: id,
+        accountId: account.id,
+        submitTime: now,
+      });
+      try {
+        await store.create(record);
+      } catch (error) {
+        if (error instanceof TaskExistsError) {
+          // The record under this id is another task's: only our slot is ours to free.
+          await directory.release(account.id, id).catch(() => undefined);
+          if (draw < MAX_ID_DRAWS) continue;
+        } else {
+          await Promise.allSettled([store.remove(id), directory.release(account.id, id)]);
+        }
+        throw error;
+      }
+      try {
+        if (draft.images && draft.images.length > 0) await this.storeImages(id, draft.images);
+        if (!draft.hold) await this.enqueue(id, account.id);
+      } catch (error) {
+        // Compensate: without its job the record would never be worked on.
+        await Promise.allSettled([
+          store.remove(id),
+          directory.release(account.id, id),
+          this.deps.connection.del(this.deps.keys.taskImages(id)),
+        ]);
+        throw error;
+      }
+      return { record, account };
     }
-    return id;
+  }
+
+  /** Adds the task's job to its account queue (the job id is the task id: queued at most once). */
+  async enqueue(taskId: string, accountId: string): Promise<void> {
+    await this.queueFor(accountId).add(TASK_JOB_NAME, { taskId }, taskJobOptions(taskId));
+  }
+
+  /** Appends input images to the task's image list, kept a while past the task's deadline. */
+  async storeImages(taskId: string, images: readonly string[]): Promise<void> {
+    const key = this.deps.keys.taskImages(taskId);
+    const results = await this.deps.connection
+      .multi()
+      .rpush(key, ...images)
+      .pexpire(key, this.deps.store.timeoutMs + IMAGES_GRACE_MS)
+      .exec();
+    const failed = results?.find(([error]) => error);
+    if (failed) throw failed[0];
+  }
+
+  /** Tasks waiting (not running) ahead of a new task on its account, counted after its reservation. */
+  async waitingAhead(account: AccountStatus): Promise<number> {
+    const [load = 0] = await this.deps.directory.loads([account.id]);
+    return Math.max(0, load - 1 - account.concurrency);
+  }
+
+  /** Refuses a notifyHook the guard does not allow (private addresses unless allowed). */
+  async checkNotifyHook(url: string): Promise<void> {
+    if (this.deps.checkNotifyHook) await this.deps.checkNotifyHook(url);
   }
 
   /** Refuses banned words (in the prompt as written and as translated), then translates. */
-  private async englishPrompt(prompt: string): Promise<string> {
+  async englishPrompt(prompt: string): Promise<string> {
     const { bannedWords, translator } = this.deps;
-    const refuse = (word: string | null) => {
-      if (word) throw new ApiError("PROMPT_BANNED", `"${word}"`);
+    const refuse = (word: string | null, checked: string) => {
+      if (word) throw new BannedPromptError(word, checked);
     };
-    refuse(bannedWords.find(prompt));
+    refuse(bannedWords.find(prompt), prompt);
     let promptEn: string;
     try {
       promptEn = await translatePrompt(prompt, translator);
@@ -95,7 +201,7 @@ export class TaskSubmitter {
       if (error instanceof TranslationError) throw new ApiError("TRANSLATION_FAILED");
       throw error;
     }
-    refuse(bannedWords.find(promptEn));
+    refuse(bannedWords.find(promptEn), promptEn);
     return promptEn;
   }
 
