@@ -4,8 +4,10 @@ import type { Redis } from "ioredis";
 import { requireSecret } from "../http/auth.js";
 import { requireRedis } from "../http/health.js";
 import type { TaskSubmitter } from "../submit/service.js";
+import { mjAccountRoutes } from "./accounts.js";
 import { installMjErrorHandler } from "./envelope.js";
 import { mjSubmitRoutes } from "./submit/routes.js";
+import { mjTaskRoutes } from "./tasks/routes.js";
 
 /** What every `/mj` route module receives: the shared services and the speed mode of its prefix. */
 export interface MjDeps {
@@ -41,9 +43,8 @@ export async function mjApi(app: FastifyInstance, options: MjOptions): Promise<v
         if (apiSecret) scope.addHook("onRequest", requireSecret(apiSecret));
         scope.addHook("onRequest", requireRedis(deps.redis));
         mjSubmitRoutes(scope, deps);
-        // TODO(API-READ): enable once apps/api/src/mj/tasks and mj/accounts.ts exist.
-        // mjTaskRoutes(scope, deps);
-        // mjAccountRoutes(scope, deps);
+        mjTaskRoutes(scope, deps);
+        mjAccountRoutes(scope, deps);
       },
       { prefix, ...shared, mode },
     );
