@@ -5,13 +5,15 @@ import { z } from "zod";
 export const workerEnv = {
   ...commonEnv,
   ...notifyEnv,
-  /** Unset: allowed in sandbox mode only (DESIGN.md §2). */
+  /** Unset: allowed in sandbox mode only, where every callback target is local. */
   NOTIFY_ALLOW_PRIVATE: envBoolean.optional(),
   DISCORD_API_URL: z.string().url().default("https://discord.com/api/v9"),
   DISCORD_GATEWAY_URL: z
     .string()
     .regex(/^wss?:\/\//, "must be a ws:// or wss:// URL")
     .default("wss://gateway.discord.gg/?encoding=json&v=9"),
+  /** Midjourney's activity host: Vary (Region) jobs are POSTed to `<url>/inpaint/api/submit-job`. */
+  DISCORD_ACTIVITY_URL: z.string().url().default("https://936929561302675456.discordsays.com"),
   /** JSON array of accounts; unset together with MJ_ACCOUNTS_FILE means sandbox mode. */
   MJ_ACCOUNTS: z.string().optional(),
   MJ_ACCOUNTS_FILE: z.string().optional(),

@@ -4,7 +4,7 @@ import { ACCOUNT_ID_PATTERN, type KeySpace } from "./keys.js";
 import { RedisScript } from "./redis.js";
 import { SPEED_MODES, type SpeedMode, SpeedModeSchema } from "./task.js";
 
-/** One Discord account as configured in MJ_ACCOUNTS / MJ_ACCOUNTS_FILE (DESIGN.md §2). */
+/** One Discord account as configured in MJ_ACCOUNTS / MJ_ACCOUNTS_FILE (README "Configuration"). */
 export const AccountConfigSchema = z.object({
   /** Stable name used in queue and key names; defaults to the channel id. */
   id: z.string().regex(ACCOUNT_ID_PATTERN, "letters, digits, '_' and '-' only (≤ 64)").optional(),
@@ -152,13 +152,17 @@ export class AccountDirectory {
   /** Unfinished tasks held by each account (running and waiting). */
   async loads(accountIds: string[], now = Date.now()): Promise<number[]> {
     if (accountIds.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const id of accountIds) {
-      pipeline.zremrangebyscore(this.keys.accountLoad(id), "-inf", now);
-      pipeline.zcard(this.keys.accountLoad(id));
-    }
-    const results = (await pipeline.exec()) ?? [];
-    return accountIds.map((_, i) => Number(results[i * 2 + 1]?.[1] ?? 0));
+    // One MULTI per account: each touches its own slot, so this works the same on a cluster.
+    const results = await Promise.all(
+      accountIds.map((id) =>
+        this.redis
+          .multi()
+          .zremrangebyscore(this.keys.accountLoad(id), "-inf", now)
+          .zcard(this.keys.accountLoad(id))
+          .exec(),
+      ),
+    );
+    return results.map((result) => Number(result?.[1]?.[1] ?? 0));
   }
 
   /** Takes a slot on the account for the task until its deadline; false when the account is full. */
