@@ -4,7 +4,7 @@ import type { Redis } from "ioredis";
 import { z } from "zod";
 import { openApiSchema } from "../http/openapi.js";
 import type { MjDeps } from "./index.js";
-import { mjAccountListResponse, mjAccountResponse } from "./tasks/openapi.js";
+import { refusals } from "./tasks/openapi.js";
 
 /**
  * The `/mj` view of an account, built field by field from a whitelist (NZ's account list leaked the
@@ -27,6 +27,13 @@ export const MjAccountSchema = z.object({
   disabledReason: z.string().nullable(),
 });
 export type MjAccount = z.infer<typeof MjAccountSchema>;
+
+const account = openApiSchema(MjAccountSchema);
+const mjAccountResponse = { 200: { description: "One account (safe fields)", ...account }, ...refusals };
+const mjAccountListResponse = {
+  200: { description: "Accounts (safe fields)", type: "array", items: account },
+  ...refusals,
+};
 
 const AccountParamsSchema = z.object({ id: z.string() });
 

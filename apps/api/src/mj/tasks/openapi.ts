@@ -1,6 +1,5 @@
 import { MjTaskSchema } from "@mjg/shared";
 import { openApiSchema } from "../../http/openapi.js";
-import { MjAccountSchema } from "../accounts.js";
 
 // Documentation only: the handlers validate with zod, and the OpenAPI document reuses those schemas.
 export const mjRefusalSchema = {
@@ -15,9 +14,8 @@ export const mjRefusalSchema = {
   required: ["code", "description", "result", "properties"],
 };
 
-const refusals = { "4xx": mjRefusalSchema, "5xx": mjRefusalSchema };
+export const refusals = { "4xx": mjRefusalSchema, "5xx": mjRefusalSchema };
 const task = openApiSchema(MjTaskSchema);
-const account = openApiSchema(MjAccountSchema);
 
 export const mjTaskResponse = { 200: { description: "The /mj Task JSON", ...task }, ...refusals };
 export const mjTaskListResponse = {
@@ -35,13 +33,5 @@ export const mjResultResponse = {
       properties: { type: "object" },
     },
   },
-  ...refusals,
-};
-export const mjAccountResponse = {
-  200: { description: "One account (safe fields)", ...account },
-  ...refusals,
-};
-export const mjAccountListResponse = {
-  200: { description: "Accounts (safe fields)", type: "array", items: account },
   ...refusals,
 };
