@@ -10,10 +10,36 @@ export const redisUrl = z
   .default("redis://127.0.0.1:6379")
   .refine((value) => /^rediss?:\/\//.test(value), "must be a redis:// or rediss:// URL");
 
-/** Variables every process reads. */
-export const commonEnv = {
+/** `host:port,host:port,…`: seed nodes of a Redis Cluster. */
+export const clusterNodes = z.string().transform((value, ctx) => {
+  const nodes = value
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
+  const parsed = nodes.map((entry) => /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):(\d{1,5})$/.exec(entry));
+  if (nodes.length === 0 || parsed.some((match) => match === null || Number(match[2]) > 65_535)) {
+    ctx.addIssue({ code: "custom", message: "must be host:port pairs separated by commas" });
+    return z.NEVER;
+  }
+  return parsed.map((match) => ({ host: match![1]!.replace(/^\[|\]$/g, ""), port: Number(match![2]) }));
+});
+
+/** How every process reaches Redis: one server (REDIS_URL) or a cluster (REDIS_CLUSTER_NODES). */
+export const redisEnv = {
   /** Redis holding task records and queues; a db index in the path is honoured. */
   REDIS_URL: redisUrl,
+  /** Seed nodes of a Redis Cluster; when set, every process talks to the cluster and REDIS_URL is unused. */
+  REDIS_CLUSTER_NODES: clusterNodes.optional(),
+  /** ACL user and password: for every cluster node, and for REDIS_URL when it carries none. */
+  REDIS_USERNAME: z.string().optional(),
+  REDIS_PASSWORD: z.string().optional(),
+  /** TLS to every node (a rediss:// REDIS_URL turns it on for one server as well). */
+  REDIS_TLS: envBoolean.default(false),
+};
+
+/** Variables every process reads. */
+export const commonEnv = {
+  ...redisEnv,
   /** Prefix of every Redis key and queue, so several deployments can share one Redis. */
   MJ_KEY_PREFIX: z
     .string()

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { Redis, type RedisOptions } from "ioredis";
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
+import { parseEnv, redisEnv } from "./env.js";
 
 export interface RedisConnectOptions {
   /** Fail commands at once while disconnected instead of queueing them (the API answers 503). */
@@ -7,38 +8,138 @@ export interface RedisConnectOptions {
   /** BullMQ workers need blocking commands to wait forever. */
   forBullWorker?: boolean;
   name?: string;
+  /** Where Redis is; defaults to the process environment (REDIS_CLUSTER_NODES, REDIS_PASSWORD, …). */
+  settings?: RedisSettings;
 }
 
-/** One ioredis connection; the db index in the URL (`redis://host:6379/3`) is honoured by ioredis. */
+/** The connection settings of `redisEnv` as parsed; `url` is only used without cluster nodes. */
+export interface RedisSettings {
+  clusterNodes?: { host: string; port: number }[] | undefined;
+  username?: string | undefined;
+  password?: string | undefined;
+  tls?: boolean | undefined;
+}
+
+/** The Redis settings of this process's environment (validated like every other variable). */
+export function redisSettings(source: Record<string, string | undefined> = process.env): RedisSettings {
+  const env = parseEnv(redisEnv, source);
+  return {
+    clusterNodes: env.REDIS_CLUSTER_NODES,
+    username: env.REDIS_USERNAME,
+    password: env.REDIS_PASSWORD,
+    tls: env.REDIS_TLS,
+  };
+}
+
+/**
+ * The one connection factory: one ioredis connection to `url`, or, when REDIS_CLUSTER_NODES is set,
+ * an ioredis Cluster (the url is then unused). Every process — API, worker, BullMQ's blocking
+ * connections, pub/sub, benchmarks — gets its clients here, so the environment alone picks the mode.
+ * A Cluster answers the same command interface as a Redis, so it is handed out under that type; the
+ * few places that must know (key scans, multi-key reads) ask `isCluster`.
+ */
 export function connectRedis(url: string, options: RedisConnectOptions = {}): Redis {
+  const settings = options.settings ?? redisSettings();
+  const perMode = modeOptions(options);
+  const auth: RedisOptions = {
+    ...(settings.username ? { username: settings.username } : {}),
+    ...(settings.password ? { password: settings.password } : {}),
+    ...(settings.tls ? { tls: {} } : {}),
+  };
   const base: RedisOptions = {
     connectionName: options.name,
     lazyConnect: false,
     // Reconnect forever with a capped delay: Redis coming back must heal every process.
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
   };
-  if (options.forBullWorker) {
-    return new Redis(url, { ...base, maxRetriesPerRequest: null, enableReadyCheck: false });
+  if (settings.clusterNodes && settings.clusterNodes.length > 0) {
+    return connectCluster(
+      settings.clusterNodes,
+      { ...base, ...auth, ...perMode.node },
+      options,
+    ) as unknown as Redis;
   }
+  return new Redis(url, { ...base, ...perMode.node, ...perMode.client, ...auth });
+}
+
+function modeOptions(options: RedisConnectOptions): { node: RedisOptions; client: RedisOptions } {
+  if (options.forBullWorker)
+    return { node: { maxRetriesPerRequest: null, enableReadyCheck: false }, client: {} };
   if (options.failFast) {
-    return new Redis(url, {
-      ...base,
-      enableOfflineQueue: false,
+    return {
+      node: { maxRetriesPerRequest: 0, commandTimeout: 1_000, connectTimeout: 1_000 },
       // Commands issued in the same tick leave in one write: far fewer syscalls under load.
-      enableAutoPipelining: true,
-      maxRetriesPerRequest: 0,
-      commandTimeout: 1_000,
-      connectTimeout: 1_000,
-    });
+      client: { enableOfflineQueue: false, enableAutoPipelining: true },
+    };
   }
-  return new Redis(url, { ...base, maxRetriesPerRequest: 3 });
+  return { node: { maxRetriesPerRequest: 3 }, client: {} };
+}
+
+function connectCluster(
+  nodes: { host: string; port: number }[],
+  redisOptions: RedisOptions,
+  options: RedisConnectOptions,
+): Cluster {
+  const clusterOptions: ClusterOptions = {
+    redisOptions,
+    // Replicas serve nothing: every read must see the write that preceded it (compare-and-set).
+    scaleReads: "master",
+    clusterRetryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+    // A failover takes a few seconds (cluster-node-timeout + election): retry through it rather than fail.
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 300,
+    retryDelayOnTryAgain: 200,
+    retryDelayOnMoved: 0,
+    maxRedirections: 16,
+    slotsRefreshTimeout: 2_000,
+    // Managed clusters behind TLS announce addresses that must not be re-resolved (SNI follows the name).
+    ...(redisOptions.tls ? { dnsLookup: (address, done) => done(null, address) } : {}),
+  };
+  if (options.failFast) {
+    clusterOptions.enableOfflineQueue = false;
+    clusterOptions.enableAutoPipelining = true;
+  }
+  if (options.forBullWorker) clusterOptions.enableReadyCheck = false;
+  return new Cluster(nodes, clusterOptions);
+}
+
+/** True for an ioredis Cluster handed out by `connectRedis`. */
+export function isCluster(redis: Redis): boolean {
+  return (redis as unknown as { isCluster?: boolean }).isCluster === true;
+}
+
+/** The connections to scan key by key: every master of a cluster, or the one server. */
+export function scanTargets(redis: Redis): Redis[] {
+  return isCluster(redis) ? (redis as unknown as Cluster).nodes("master") : [redis];
+}
+
+/** Every key under a prefix, master by master (SCAN only sees the node it is sent to). */
+export async function* scanKeys(redis: Redis, pattern: string, count = 1000): AsyncGenerator<string[]> {
+  for (const node of scanTargets(redis)) {
+    let cursor = "0";
+    do {
+      const [next, keys] = await node.scan(cursor, "MATCH", pattern, "COUNT", count);
+      cursor = next;
+      if (keys.length > 0) yield keys;
+    } while (cursor !== "0");
+  }
+}
+
+/** Deletes keys that may live in different slots: one UNLINK per key on a cluster, one for all otherwise. */
+export async function unlinkKeys(redis: Redis, keys: string[]): Promise<void> {
+  if (keys.length === 0) return;
+  if (!isCluster(redis)) {
+    await redis.unlink(...keys);
+    return;
+  }
+  await Promise.all(keys.map((key) => redis.unlink(key)));
 }
 
 /** True when the error means Redis could not be reached (as opposed to a bad command). */
 export function isRedisUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const text = `${error.name} ${error.message}`;
-  return /Stream isn't writeable|enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|Command timed out|MaxRetriesPerRequest|connect ETIMEDOUT|LOADING|ENOTFOUND|EPIPE/.test(
+  return /Stream isn't writeable|enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|Command timed out|MaxRetriesPerRequest|connect ETIMEDOUT|LOADING|ENOTFOUND|EPIPE|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|Failed to refresh slots cache|None of startup nodes is available|Too many Cluster redirections/.test(
     text,
   );
 }
