@@ -1,4 +1,11 @@
-import { AccountDirectory, type AccountStatus, connectRedis, keySpace, redisReady } from "@mjg/shared";
+import {
+  AccountDirectory,
+  type AccountStatus,
+  connectRedis,
+  keySpace,
+  redisReady,
+  scanKeys,
+} from "@mjg/shared";
 import { dropPrefix, TEST_REDIS_URL, uniquePrefix } from "@mjg/shared/testing";
 import type { Redis } from "ioredis";
 import { type Api, type ApiOptions, buildApi } from "../src/app.js";
@@ -63,7 +70,9 @@ export async function startApi(
 }
 
 export async function taskKeys(harness: Harness): Promise<string[]> {
-  return harness.redis.keys(`${harness.prefix}:task:*`);
+  const found: string[] = [];
+  for await (const keys of scanKeys(harness.redis, `${harness.prefix}:task:*`)) found.push(...keys);
+  return found;
 }
 
 export { json } from "@mjg/shared/testing";

@@ -1,3 +1,4 @@
+import { indexedTaskCount } from "@mjg/shared";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { accountStatus, type Harness, json, startApi, taskKeys } from "./harness.js";
 
@@ -262,7 +263,7 @@ describe("bad input gets a clear 4xx and writes nothing", () => {
       expect(typeof body.description).toBe("string");
       expect(body.description.length).toBeGreaterThan(5);
       expect(await taskKeys(h)).toEqual([]);
-      expect(await h.redis.zcard(h.keys.taskIndex)).toBe(0);
+      expect(await indexedTaskCount(h.redis, h.keys)).toBe(0);
       expect(await h.redis.zcard(h.keys.accountLoad("a1"))).toBe(0);
     });
   }
@@ -312,7 +313,7 @@ describe("capacity", () => {
     expect(status).toBeGreaterThanOrEqual(500);
     expect(body.code).toBe(0);
     expect(await taskKeys(h)).toEqual([]);
-    expect(await h.redis.zcard(h.keys.taskIndex)).toBe(0);
+    expect(await indexedTaskCount(h.redis, h.keys)).toBe(0);
     expect(await h.redis.zcard(h.keys.accountLoad("a1"))).toBe(0);
   });
 });

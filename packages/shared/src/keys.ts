@@ -4,7 +4,10 @@
  * Redis Cluster: the part in braces is the hash tag. A task's keys share the tag `{<taskId>}`;
  * an account's keys and its BullMQ queue share `{acct-<accountId>}` (BullMQ builds its keys as
  * `<prefix>:<queueName>:…`, and the queue name carries the braces), so each Lua script and
- * MULTI touches one slot. The global indexes (task list, deadlines, registry) are single keys.
+ * MULTI touches one slot. The task list and deadline indexes are cut into INDEX_SHARDS shards; shard n of
+ * both shares the tag `{idx-n}`, so a new task's two index entries are written in one MULTI, and the
+ * index load spreads over the masters. The account registry and the worker list stay single keys: a few
+ * hundred entries, read once a second or less.
  */
 export interface KeySpace {
   readonly prefix: string;
@@ -12,10 +15,13 @@ export interface KeySpace {
   taskCallbacks(taskId: string): string;
   /** LIST of a task's input images (data URLs; Vary Region's mask last), deleted once sent to Discord. */
   taskImages(taskId: string): string;
-  /** ZSET of every task id scored by submitTime (ms): the list index. */
-  readonly taskIndex: string;
-  /** ZSET of unfinished task ids scored by the time they must have ended (ms). */
-  readonly deadlines: string;
+  /** ZSET of task ids scored by submitTime (ms): shard `shard` of the list index. */
+  taskIndex(shard: number): string;
+  /** ZSET of unfinished task ids scored by the time they must have ended (ms): shard `shard`. */
+  deadlines(shard: number): string;
+  /** Index keys of one layout before sharding, read once to move their entries into the shards. */
+  readonly legacyTaskIndex: string;
+  readonly legacyDeadlines: string;
   /** HASH accountId → public account status JSON (never a token). */
   readonly accounts: string;
   /** ZSET of the account's unfinished task ids scored by deadline: its load. */
@@ -36,6 +42,19 @@ export interface KeySpace {
   readonly notifyQueue: string;
 }
 
+/** Shards of the list and deadline indexes: part of the key layout, so fixed. */
+export const INDEX_SHARDS = 16;
+
+/** The index shard of a task: FNV-1a of its id, stable in every process. */
+export function indexShard(taskId: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < taskId.length; i++) {
+    hash ^= taskId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % INDEX_SHARDS;
+}
+
 export const ACCOUNT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function keySpace(prefix = "mj"): KeySpace {
@@ -45,8 +64,10 @@ export function keySpace(prefix = "mj"): KeySpace {
     task: (id) => `${prefix}:task:{${id}}`,
     taskCallbacks: (id) => `${prefix}:task:{${id}}:callbacks`,
     taskImages: (id) => `${prefix}:task:{${id}}:images`,
-    taskIndex: `${prefix}:tasks`,
-    deadlines: `${prefix}:deadlines`,
+    taskIndex: (shard) => `${prefix}:tasks:{idx-${shard}}`,
+    deadlines: (shard) => `${prefix}:deadlines:{idx-${shard}}`,
+    legacyTaskIndex: `${prefix}:tasks`,
+    legacyDeadlines: `${prefix}:deadlines`,
     accounts: `${prefix}:accounts`,
     accountLoad: (id) => `${acct(id)}:load`,
     accountRunning: (id) => `${acct(id)}:running`,

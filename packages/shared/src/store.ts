@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
-import type { KeySpace } from "./keys.js";
-import { RedisScript } from "./redis.js";
+import { INDEX_SHARDS, indexShard, type KeySpace } from "./keys.js";
+import { isCluster, RedisScript } from "./redis.js";
 import { applyPatch, type TaskPatch } from "./state.js";
 import { isTerminal, type TaskAction, type TaskRecord, type TaskStatus, withDefaults } from "./task.js";
 
@@ -63,26 +63,41 @@ export class TaskStore {
     this.timeoutMs = options.timeoutMs;
   }
 
-  /** Writes a new record with its list entry and deadline in one MULTI. */
+  /**
+   * Writes a new record: first its list entry and deadline (one MULTI on the index shard), then the
+   * record itself. On a cluster the two parts live in different slots; a process dying between them
+   * leaves index entries without a record, which `list` skips and later drops and the sweeper clears
+   * (see `indexNew`), never a record that is missing from the list or would never time out.
+   */
   async create(record: TaskRecord): Promise<void> {
+    await this.indexNew(record);
+    const written = await this.redis.set(this.keys.task(record._id), JSON.stringify(record), "NX");
+    if (written !== "OK") throw new TaskExistsError(record._id);
+  }
+
+  /**
+   * The first half of `create`: the list entry and deadline of a task about to be written. NX: an
+   * id collision leaves the existing task's entries as they are.
+   */
+  async indexNew(record: TaskRecord): Promise<void> {
+    const shard = indexShard(record._id);
     const results = await this.redis
       .multi()
-      .set(this.keys.task(record._id), JSON.stringify(record), "NX")
-      .zadd(this.keys.taskIndex, record.submitTime, record._id)
-      .zadd(this.keys.deadlines, record.submitTime + this.timeoutMs, record._id)
+      .zadd(this.keys.taskIndex(shard), "NX", record.submitTime, record._id)
+      .zadd(this.keys.deadlines(shard), "NX", record.submitTime + this.timeoutMs, record._id)
       .exec();
     const failed = results?.find(([error]) => error);
     if (failed) throw failed[0];
-    if (results?.[0]?.[1] !== "OK") throw new TaskExistsError(record._id);
   }
 
-  /** Undoes `create` when the task could not be queued: no half-written record stays behind. */
+  /** Undoes `create` when the task could not be queued: the record goes first, so no half-written task is ever visible. */
   async remove(taskId: string): Promise<void> {
+    await this.redis.del(this.keys.task(taskId), this.keys.taskCallbacks(taskId));
+    const shard = indexShard(taskId);
     await this.redis
       .multi()
-      .del(this.keys.task(taskId), this.keys.taskCallbacks(taskId))
-      .zrem(this.keys.taskIndex, taskId)
-      .zrem(this.keys.deadlines, taskId)
+      .zrem(this.keys.taskIndex(shard), taskId)
+      .zrem(this.keys.deadlines(shard), taskId)
       .exec();
   }
 
@@ -93,7 +108,10 @@ export class TaskStore {
 
   async getMany(taskIds: string[]): Promise<(TaskRecord | null)[]> {
     if (taskIds.length === 0) return [];
-    const raws = await this.redis.mget(taskIds.map((id) => this.keys.task(id)));
+    // Records live in different slots: one GET each on a cluster (auto-pipelined per node), one MGET otherwise.
+    const raws = isCluster(this.redis)
+      ? await Promise.all(taskIds.map((id) => this.redis.get(this.keys.task(id))))
+      : await this.redis.mget(taskIds.map((id) => this.keys.task(id)));
     return raws.map((raw) => (raw === null ? null : parseRecord(raw)));
   }
 
@@ -115,7 +133,7 @@ export class TaskStore {
         [before.rev, JSON.stringify(record), ttl],
       )) as number;
       if (written === 1) {
-        if (isTerminal(record.status)) await this.redis.zrem(this.keys.deadlines, taskId);
+        if (isTerminal(record.status)) await this.clearDeadline(taskId);
         return { outcome: "updated", before, record };
       }
       if (written === -1) return { outcome: "missing" };
@@ -123,66 +141,181 @@ export class TaskStore {
     throw new Error(`task ${taskId}: too many concurrent updates`);
   }
 
-  /** Newest first, filtered, one bounded page; entries whose record expired are dropped from the index. */
-  async list(query: ListQuery): Promise<ListPage> {
+  /**
+   * Newest first, filtered, one bounded page, merged from the index shards; entries whose record
+   * expired (or was never written) are dropped from the index.
+   */
+  async list(query: ListQuery, now = Date.now()): Promise<ListPage> {
     let position = query.cursor ? decodeCursor(query.cursor) : null;
     const tasks: TaskRecord[] = [];
     let scanned = 0;
+    const batch = Math.min(SCAN_BATCH, Math.max(16, Math.ceil((query.limit * 2) / INDEX_SHARDS)));
     while (tasks.length < query.limit && scanned < SCAN_BUDGET) {
       const max = position ? String(position.score) : "+inf";
-      // Entries sharing the cursor's score come back again; skip the ones already handed out.
-      const raw = await this.redis.zrevrangebyscore(
-        this.keys.taskIndex,
-        max,
-        "-inf",
-        "WITHSCORES",
-        "LIMIT",
-        0,
-        SCAN_BATCH,
+      const pages = await Promise.all(
+        shardNumbers().map(async (shard) =>
+          parseShardPage(
+            await this.redis.zrevrangebyscore(
+              this.keys.taskIndex(shard),
+              max,
+              "-inf",
+              "WITHSCORES",
+              "LIMIT",
+              0,
+              batch,
+            ),
+            batch,
+          ),
+        ),
       );
-      const entries: { id: string; score: number }[] = [];
-      for (let i = 0; i < raw.length; i += 2) {
-        const id = raw[i]!;
-        const score = Number(raw[i + 1]);
-        if (position && score === position.score && id >= position.id) continue;
-        entries.push({ id, score });
-      }
+      const { entries, exhausted } = mergeShardPages(pages, position);
       if (entries.length === 0) return { tasks, nextCursor: null };
       const records = await this.getMany(entries.map((entry) => entry.id));
-      const expired: string[] = [];
+      const orphans: string[] = [];
+      let consumed = 0;
       for (let i = 0; i < entries.length; i++) {
         const entry = entries[i]!;
         const record = records[i];
         scanned++;
+        consumed++;
         position = entry;
         if (!record) {
-          expired.push(entry.id);
+          // A create still between its two writes must not lose its entry; older ones are orphans.
+          if (entry.score < now - ORPHAN_GRACE_MS) orphans.push(entry.id);
           continue;
         }
         if (matches(record, query)) tasks.push(record);
         if (tasks.length === query.limit) break;
       }
-      if (expired.length > 0) await this.redis.zrem(this.keys.taskIndex, ...expired);
+      await this.dropIndexEntries(orphans);
       if (tasks.length === query.limit) break;
-      // A short batch means the index is exhausted: there is no older page.
-      if (raw.length / 2 < SCAN_BATCH) return { tasks, nextCursor: null };
+      // Every shard handed back less than a batch and all of it was read: there is no older page.
+      if (exhausted && consumed === entries.length) return { tasks, nextCursor: null };
     }
     return { tasks, nextCursor: position ? encodeCursor(position) : null };
   }
 
   /** Drops list entries old enough that their record has certainly expired. */
   async pruneIndex(now = Date.now()): Promise<number> {
-    return this.redis.zremrangebyscore(this.keys.taskIndex, "-inf", now - this.retentionMs - this.timeoutMs);
+    const removed = await Promise.all(
+      shardNumbers().map((shard) =>
+        this.redis.zremrangebyscore(
+          this.keys.taskIndex(shard),
+          "-inf",
+          now - this.retentionMs - this.timeoutMs,
+        ),
+      ),
+    );
+    return removed.reduce((sum, count) => sum + count, 0);
   }
 
-  /** Unfinished tasks whose deadline has passed. */
+  /** Unfinished tasks whose deadline has passed, earliest first, across the shards. */
   async overdue(now = Date.now(), limit = 100): Promise<string[]> {
-    return this.redis.zrangebyscore(this.keys.deadlines, "-inf", now, "LIMIT", 0, limit);
+    const pages = await Promise.all(
+      shardNumbers().map((shard) =>
+        this.redis.zrangebyscore(this.keys.deadlines(shard), "-inf", now, "WITHSCORES", "LIMIT", 0, limit),
+      ),
+    );
+    return pages
+      .flatMap((raw) => pairs(raw))
+      .sort((a, b) => a.score - b.score)
+      .slice(0, limit)
+      .map((entry) => entry.id);
   }
 
   async clearDeadline(taskId: string): Promise<void> {
-    await this.redis.zrem(this.keys.deadlines, taskId);
+    await this.redis.zrem(this.keys.deadlines(indexShard(taskId)), taskId);
   }
+
+  /**
+   * Moves the entries of the indexes of the layout before sharding (one list key, one deadline key)
+   * into the shards, a chunk per call; 0 once nothing is left. The sweeper calls it until done.
+   */
+  async migrateLegacyIndexes(chunk = 500): Promise<number> {
+    let moved = 0;
+    for (const [legacy, target] of [
+      [this.keys.legacyTaskIndex, (shard: number) => this.keys.taskIndex(shard)],
+      [this.keys.legacyDeadlines, (shard: number) => this.keys.deadlines(shard)],
+    ] as const) {
+      const entries = pairs(await this.redis.zrange(legacy, 0, chunk - 1, "WITHSCORES"));
+      for (const entry of entries)
+        await this.redis.zadd(target(indexShard(entry.id)), "NX", entry.score, entry.id);
+      if (entries.length > 0) await this.redis.zrem(legacy, ...entries.map((entry) => entry.id));
+      moved += entries.length;
+    }
+    return moved;
+  }
+
+  private async dropIndexEntries(taskIds: string[]): Promise<void> {
+    const byShard = new Map<number, string[]>();
+    for (const id of taskIds) byShard.set(indexShard(id), [...(byShard.get(indexShard(id)) ?? []), id]);
+    await Promise.all(
+      [...byShard].map(([shard, ids]) => this.redis.zrem(this.keys.taskIndex(shard), ...ids)),
+    );
+  }
+}
+
+/** Entries of the list index over every shard (records not yet expired, plus orphans not yet dropped). */
+export async function indexedTaskCount(redis: Redis, keys: KeySpace): Promise<number> {
+  const counts = await Promise.all(shardNumbers().map((shard) => redis.zcard(keys.taskIndex(shard))));
+  return counts.reduce((sum, count) => sum + count, 0);
+}
+
+// A task id in the list index with no record and older than this is an orphan of a crashed create.
+const ORPHAN_GRACE_MS = 60_000;
+
+function shardNumbers(): number[] {
+  return Array.from({ length: INDEX_SHARDS }, (_, shard) => shard);
+}
+
+interface IndexEntry {
+  id: string;
+  score: number;
+}
+
+/** ZSET replies WITHSCORES → entries. */
+function pairs(raw: string[]): IndexEntry[] {
+  const entries: IndexEntry[] = [];
+  for (let i = 0; i < raw.length; i += 2) entries.push({ id: raw[i]!, score: Number(raw[i + 1]) });
+  return entries;
+}
+
+export interface ShardPage {
+  entries: IndexEntry[];
+  /** The shard may hold more entries below the last one. */
+  full: boolean;
+}
+
+function parseShardPage(raw: string[], batch: number): ShardPage {
+  return { entries: pairs(raw), full: raw.length / 2 >= batch };
+}
+
+/** Newest-first order of the list: by score, then by id, both descending (as ZREVRANGEBYSCORE). */
+function newerFirst(a: IndexEntry, b: IndexEntry): number {
+  return b.score - a.score || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+}
+
+/**
+ * Merges one batch of every shard into the newest-first order, keeping only the entries that are
+ * certainly complete: nothing a full shard has not handed out yet can come before its last entry.
+ * Entries at or before `position` (already handed out) are left out. `exhausted`: no shard was full.
+ */
+export function mergeShardPages(
+  pages: ShardPage[],
+  position: IndexEntry | null,
+): { entries: IndexEntry[]; exhausted: boolean } {
+  let boundary: IndexEntry | null = null;
+  for (const page of pages) {
+    const last = page.entries.at(-1);
+    if (!page.full || !last) continue;
+    if (!boundary || newerFirst(last, boundary) < 0) boundary = last;
+  }
+  const entries = pages
+    .flatMap((page) => page.entries)
+    .filter((entry) => !position || newerFirst(position, entry) < 0)
+    .filter((entry) => !boundary || newerFirst(entry, boundary) <= 0)
+    .sort(newerFirst);
+  return { entries, exhausted: boundary === null };
 }
 
 function matches(record: TaskRecord, query: ListQuery): boolean {

@@ -5,7 +5,7 @@ import { type AddressInfo, createServer } from "node:net";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Redis } from "ioredis";
-import { connectRedis } from "./redis.js";
+import { connectRedis, scanKeys, unlinkKeys } from "./redis.js";
 
 /** The Redis the tests use: REDIS_URL, or the local one. */
 export const TEST_REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -15,14 +15,9 @@ export function uniquePrefix(label = "t"): string {
   return `test-${label}-${randomUUID().slice(0, 8)}`;
 }
 
-/** Deletes every key under a prefix (task keys, account keys and BullMQ queues alike). */
+/** Deletes every key under a prefix (task keys, account keys and BullMQ queues alike), master by master. */
 export async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== "0");
+  for await (const keys of scanKeys(redis, `${prefix}:*`)) await unlinkKeys(redis, keys);
 }
 
 export function testRedis(): Redis {

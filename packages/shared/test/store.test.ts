@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AccountDirectory, type AccountStatus, rankAccounts } from "../src/accounts.js";
 import { newTaskId } from "../src/ids.js";
 import { keySpace } from "../src/keys.js";
-import { InvalidCursorError, TaskStore } from "../src/store.js";
+import { InvalidCursorError, indexedTaskCount, TaskExistsError, TaskStore } from "../src/store.js";
 import { newTaskRecord, type TaskRecord } from "../src/task.js";
 import { dropPrefix, testRedis, uniquePrefix } from "../src/testing.js";
 
@@ -76,7 +76,9 @@ describe("task store", () => {
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(await short.get(record._id)).toBeNull();
     expect((await short.list({ limit: 10 })).tasks).toHaveLength(0);
-    expect(await redis.zcard(keySpace(prefix).taskIndex)).toBe(0);
+    // The entry stays a minute (a create may be between its two writes), then goes.
+    expect((await short.list({ limit: 10 }, Date.now() + 120_000)).tasks).toHaveLength(0);
+    expect(await indexedTaskCount(redis, keySpace(prefix))).toBe(0);
   });
 
   it("never loses one of many concurrent updates", async () => {
@@ -167,5 +169,85 @@ describe("account registry patches", () => {
     await directory.patch("a", { disabledReason: null });
     expect((await directory.get("a"))?.disabledReason).toBeNull();
     expect(await directory.patch("missing", { gateway: "x" })).toBeNull();
+  });
+});
+
+describe("a create that died between its two writes", () => {
+  it("leaves an entry the list never shows, keeps it while the record may still come, then drops it", async () => {
+    const orphan = task(Date.now());
+    await store.indexNew(orphan);
+    expect((await store.list({ limit: 10 })).tasks).toEqual([]);
+    // Within the grace period the record may still be on its way: the entry stays and the write completes it.
+    expect(await indexedTaskCount(redis, keySpace(prefix))).toBe(1);
+    const late = task(Date.now());
+    await store.indexNew(late);
+    await redis.set(keySpace(prefix).task(late._id), JSON.stringify(late));
+    expect((await store.list({ limit: 10 })).tasks.map((t) => t._id)).toEqual([late._id]);
+    // A minute on, the orphan is dropped by the next listing.
+    expect((await store.list({ limit: 10 }, Date.now() + 120_000)).tasks.map((t) => t._id)).toEqual([
+      late._id,
+    ]);
+    expect(await indexedTaskCount(redis, keySpace(prefix))).toBe(1);
+  });
+
+  it("shows up past its deadline with no record, so the sweeper clears the deadline instead of failing a task", async () => {
+    const orphan = task(Date.now() - 700_000);
+    await store.indexNew(orphan);
+    expect(await store.overdue()).toEqual([orphan._id]);
+    expect(
+      (await store.update(orphan._id, () => ({ status: "FAILURE", failReason: "timeout" }))).outcome,
+    ).toBe("missing");
+    await store.clearDeadline(orphan._id);
+    expect(await store.overdue()).toEqual([]);
+  });
+
+  it("keeps the first task's entries when a new task draws an id already taken", async () => {
+    const first = task(1_000);
+    await store.create(first);
+    await expect(store.create({ ...first, submitTime: 5_000 })).rejects.toBeInstanceOf(TaskExistsError);
+    expect((await store.list({ limit: 10 })).tasks.map((t) => t.submitTime)).toEqual([1_000]);
+    expect(await store.overdue(1_000 + 600_000)).toEqual([first._id]);
+  });
+
+  it("removing a task that could not be queued takes its record and both index entries", async () => {
+    const record = task(Date.now() - 700_000);
+    await store.create(record);
+    await store.remove(record._id);
+    expect(await store.get(record._id)).toBeNull();
+    expect(await store.overdue()).toEqual([]);
+    expect(await indexedTaskCount(redis, keySpace(prefix))).toBe(0);
+  });
+});
+
+describe("sharded list index", () => {
+  it("pages through hundreds of tasks spread over the shards, newest first, with equal submit times", async () => {
+    const created: TaskRecord[] = [];
+    for (let i = 0; i < 300; i++) created.push(task(1_700_000_000_000 + Math.floor(i / 3)));
+    await Promise.all(created.map((record) => store.create(record)));
+    const expected = [...created]
+      .sort((a, b) => b.submitTime - a.submitTime || (a._id < b._id ? 1 : -1))
+      .map((t) => t._id);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.list({ limit: 7, cursor });
+      seen.push(...page.tasks.map((t) => t._id));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(seen).toEqual(expected);
+  });
+
+  it("moves the indexes of the unsharded layout into the shards", async () => {
+    const keys = keySpace(prefix);
+    const record = task(Date.now() - 700_000);
+    await redis.set(keys.task(record._id), JSON.stringify(record));
+    await redis.zadd(keys.legacyTaskIndex, record.submitTime, record._id);
+    await redis.zadd(keys.legacyDeadlines, record.submitTime + 600_000, record._id);
+    expect(await store.migrateLegacyIndexes()).toBe(2);
+    expect(await store.migrateLegacyIndexes()).toBe(0);
+    expect((await store.list({ limit: 10 })).tasks.map((t) => t._id)).toEqual([record._id]);
+    expect(await store.overdue()).toEqual([record._id]);
+    expect(await redis.exists(keys.legacyTaskIndex)).toBe(0);
+    expect(await redis.exists(keys.legacyDeadlines)).toBe(0);
   });
 });

@@ -4,12 +4,14 @@ import type { TaskLifecycle } from "./lifecycle.js";
 
 /**
  * Every task ends: any worker fails tasks past their deadline, even ones whose owner died or
- * whose account is gone, and trims the list index of expired records.
+ * whose account is gone, and trims the list index of expired records. It also repairs a create that
+ * died between its index write and its record write: the deadline of a task with no record is cleared.
  */
 export class TimeoutSweeper {
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private lastPrune = 0;
+  private migrated = false;
 
   constructor(
     private readonly store: TaskStore,
@@ -45,6 +47,8 @@ export class TimeoutSweeper {
         this.lastPrune = now;
         await this.store.pruneIndex(now);
       }
+      // Indexes of the layout before sharding are moved over a chunk per sweep, then left alone.
+      if (!this.migrated) this.migrated = (await this.store.migrateLegacyIndexes()) === 0;
     } catch (error) {
       this.logger.warn({ err: (error as Error).message }, "timeout sweep failed");
     } finally {
