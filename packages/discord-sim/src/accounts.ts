@@ -32,6 +32,7 @@ export function buildAccounts(spec: number | SimAccountOptions[] | undefined, se
       username: o.username ?? `simuser${i + 1}`,
       concurrency: o.concurrency ?? 3,
       queueSize: o.queueSize ?? 10,
+      remix: o.remix ?? false,
     };
   });
   const seen = new Set<string>();

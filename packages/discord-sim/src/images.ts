@@ -4,10 +4,15 @@ import { type PaletteLayout, paletteLayout, type Rgb } from "./png.js";
 export type ImageSpec =
   | { kind: "grid"; hash: string }
   | { kind: "preview"; hash: string }
-  | { kind: "single"; hash: string; index: number };
+  | { kind: "single"; hash: string; index: number; scale?: 1 | 2 | 4 };
 
 const GRID = 256;
 const PREVIEW = 128;
+// A U result is larger than its grid quadrant; Upscale (2x)/(Subtle)/(Creative) doubles it again.
+const SINGLE = 256;
+
+const stripes = (size: number) =>
+  paletteLayout(size, size, 2, (x, y) => ((((x + y) * GRID) / size) >> 5) & 1);
 
 const layouts = {
   // Four quadrants, one palette entry each: the 2x2 grid of a finished job.
@@ -20,11 +25,20 @@ const layouts = {
     (x, y) => (y >= PREVIEW / 2 ? 2 : 0) + (x >= PREVIEW / 2 ? 1 : 0),
   ),
   // An upscale: one tile's colour with diagonal stripes so it is visibly a picture of its own.
-  single: paletteLayout(GRID, GRID, 2, (x, y) => ((x + y) >> 5) & 1),
+  single: stripes(SINGLE),
 } satisfies Record<ImageSpec["kind"], PaletteLayout>;
 
-export function layoutOf(kind: ImageSpec["kind"]): PaletteLayout {
-  return layouts[kind];
+// Built on first use: the 4x layout costs a few milliseconds to compress.
+const scaled = new Map<number, PaletteLayout>();
+
+export function layoutOf(spec: ImageSpec): PaletteLayout {
+  if (spec.kind !== "single" || !spec.scale || spec.scale === 1) return layouts[spec.kind];
+  let layout = scaled.get(spec.scale);
+  if (!layout) {
+    layout = stripes(SINGLE * spec.scale);
+    scaled.set(spec.scale, layout);
+  }
+  return layout;
 }
 
 /** Four distinct tile colours from the hex digits of a job hash. */
@@ -48,7 +62,7 @@ export function renderImage(spec: ImageSpec): Buffer {
   if (spec.kind === "single") {
     const base = tiles[(spec.index - 1) & 3]!;
     const shade: Rgb = [base[0] >> 1, base[1] >> 1, base[2] >> 1];
-    return layouts.single.render([base, shade]);
+    return layoutOf(spec).render([base, shade]);
   }
   return layouts[spec.kind].render(tiles);
 }

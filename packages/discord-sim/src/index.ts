@@ -1,4 +1,4 @@
-export { IMAGINE_COMMAND_ID, MJ_APPLICATION_ID } from "./discord-objects.js";
+export { IMAGINE_COMMAND_ID, MJ_APPLICATION_ID, NIJI_APPLICATION_ID } from "./discord-objects.js";
 export { startSimulator } from "./server.js";
 export type {
   AccountRef,
@@ -7,6 +7,7 @@ export type {
   GatewayStats,
   InteractionRecord,
   LoggerLike,
+  MaskInfo,
   RateLimitSpec,
   SimAccount,
   SimAccountOptions,
@@ -14,5 +15,6 @@ export type {
   SimStats,
   Simulator,
   SimulatorOptions,
+  UploadInfo,
 } from "./types.js";
 export { FAILURE_KINDS } from "./types.js";

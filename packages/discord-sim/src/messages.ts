@@ -1,10 +1,5 @@
-import {
-  IMAGINE_COMMAND_ID,
-  MJ_APPLICATION_ID,
-  MJ_BOT_AUTHOR,
-  memberObject,
-  userObject,
-} from "./discord-objects.js";
+import { type BotApp, botAuthor, IMAGINE_COMMAND_ID, memberObject, userObject } from "./discord-objects.js";
+import { type UpscaleFamily, upscaleKinds } from "./models.js";
 import { discordTimestamp } from "./snowflake.js";
 
 /** A message as the gateway delivers it (guild fields included); REST strips those (see toRestMessage). */
@@ -51,17 +46,19 @@ export interface Attachment {
 
 export interface Embed {
   type: "rich";
-  title: string;
-  description: string;
-  color: number;
-  footer: { text: string };
+  title?: string;
+  description?: string;
+  color?: number;
+  footer?: { text: string };
+  image?: { url: string; proxy_url: string; width: number; height: number };
   content_scan_version: 0;
 }
 
-/** Who the message is about: the account's Discord user, in its guild and channel. */
+/** Who the message is about: the account's Discord user, in its guild channel or its DM with the bot. */
 export interface MessageContext {
   channelId: string;
-  guildId: string;
+  /** null in the DM channel with the bot (no guild_id, no member). */
+  guildId: string | null;
   user: { id: string; username: string; discriminator: string };
   joinedAt: string;
   botRoleId: string;
@@ -85,10 +82,13 @@ export interface MessageInit {
   embedReference?: boolean;
   /** Final imagine grids carry `referenced_message: null` (gw-07). */
   nullReference?: boolean;
+  /** The Midjourney bot or the niji bot. @defaultValue "mj" */
+  app?: BotApp;
 }
 
 export function buildMessage(ctx: MessageContext, init: MessageInit): Message {
-  const inGuild = !init.ephemeral;
+  const inGuild = !init.ephemeral && ctx.guildId !== null;
+  const author = botAuthor(init.app ?? "mj");
   const mention = inGuild
     ? { ...userObject(ctx.user), member: memberObject(ctx.joinedAt) }
     : userObject(ctx.user);
@@ -107,16 +107,16 @@ export function buildMessage(ctx: MessageContext, init: MessageInit): Message {
     content: init.content,
     components: init.components ?? [],
     channel_id: ctx.channelId,
-    author: MJ_BOT_AUTHOR,
+    author,
     attachments: init.attachments ?? [],
   };
-  if (inGuild) {
+  if (inGuild && ctx.guildId) {
     msg.member = memberObject(ctx.joinedAt, [ctx.botRoleId]);
     msg.guild_id = ctx.guildId;
   }
   if (init.webhook) {
-    msg.webhook_id = MJ_APPLICATION_ID;
-    msg.application_id = MJ_APPLICATION_ID;
+    msg.webhook_id = author.id;
+    msg.application_id = author.id;
   }
   if (init.interactionId && init.commandName) {
     const user = userObject(ctx.user);
@@ -141,7 +141,7 @@ export function buildMessage(ctx: MessageContext, init: MessageInit): Message {
   if (init.reference) {
     msg.message_reference = {
       message_id: init.reference.id,
-      guild_id: ctx.guildId,
+      ...(ctx.guildId ? { guild_id: ctx.guildId } : {}),
       channel_id: ctx.channelId,
     };
     if (init.embedReference) msg.referenced_message = toRestMessage(init.reference);
@@ -180,15 +180,14 @@ export function gridButtons(hash: string): ActionRow[] {
   ];
 }
 
-/** The button set under an upscaled image (discord-protocol.md §2). */
-export function upscaleButtons(hash: string): ActionRow[] {
+/** The button set under an upscaled image; the first row depends on the model (discord-protocol.md §2). */
+export function upscaleButtons(hash: string, family: UpscaleFamily): ActionRow[] {
   return [
     {
       type: 1,
-      components: [
-        button(`MJ::JOB::upsample_v6_2x_subtle::1::${hash}::SOLO`, "Upscale (Subtle)", "upscale_1"),
-        button(`MJ::JOB::upsample_v6_2x_creative::1::${hash}::SOLO`, "Upscale (Creative)", "upscale_1"),
-      ],
+      components: upscaleKinds(family).map((u) =>
+        button(`MJ::JOB::${u.kind}::1::${hash}::SOLO`, u.label, "upscale_1"),
+      ),
     },
     {
       type: 1,
@@ -239,6 +238,33 @@ export function embed(title: string, description: string, color: number, prompt:
     footer: { text: `/imagine ${prompt}` },
     content_scan_version: 0,
   };
+}
+
+/** The describe result's buttons: 1️⃣-4️⃣, retry, imagine all (mj-compat-api §4.1). */
+export function describeButtons(): ActionRow[] {
+  return [
+    {
+      type: 1,
+      components: [1, 2, 3, 4].map((n) => button(`MJ::Job::PicReader::${n}`, String(n), undefined, 2)),
+    },
+    {
+      type: 1,
+      components: [
+        button("MJ::Picread::Retry", undefined, "🔄"),
+        button("MJ::Job::PicReader::all", "Imagine all", "🎉"),
+      ],
+    },
+  ];
+}
+
+/** The shorten result's buttons: one per shortened prompt (mj-compat-api §4.1). */
+export function shortenButtons(): ActionRow[] {
+  return [
+    {
+      type: 1,
+      components: [1, 2, 3, 4, 5].map((n) => button(`MJ::Job::PromptAnalyzer::${n}`, String(n))),
+    },
+  ];
 }
 
 export const COLOR_ERROR = 16711680;

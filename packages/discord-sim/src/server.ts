@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import pino from "pino";
 import { buildAccounts } from "./accounts.js";
+import { ACTIVITY_PREFIX, createActivity } from "./activity.js";
 import { type AccountState, type BotSettings, MidjourneyBot } from "./bot.js";
 import { Gateway } from "./gateway.js";
 import { HttpError, readBody, sendJson } from "./http-util.js";
@@ -16,12 +17,14 @@ import {
   FAILURE_KINDS,
   type FailureKind,
   type LoggerLike,
+  type MaskInfo,
   type SimAccount,
   type SimControl,
   type SimStats,
   type Simulator,
   type SimulatorOptions,
 } from "./types.js";
+import { Uploads } from "./uploads.js";
 
 const silent: LoggerLike = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -44,6 +47,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const rng = createRng(seed);
   const ids = createSnowflakes();
   const store = new MessageStore();
+  const uploads = new Uploads();
+  const masks: MaskInfo[] = [];
   const rateLimits = new RateLimits();
   let port = 0;
   const origin = () => `http://${host}:${port}`;
@@ -53,15 +58,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const byChannel = new Map<string, AccountState>();
   const joinedAt = discordTimestamp(Date.now() - 86_400_000);
   for (const account of accounts) {
+    const ctx = {
+      channelId: account.channelId,
+      guildId: account.guildId,
+      user: { id: account.userId, username: account.username, discriminator: "0" },
+      joinedAt,
+      botRoleId: ids(),
+    };
     const state: AccountState = {
       account,
-      ctx: {
-        channelId: account.channelId,
-        guildId: account.guildId,
-        user: { id: account.userId, username: account.username, discriminator: "0" },
-        joinedAt,
-        botRoleId: ids(),
-      },
+      ctx,
+      dmCtx: { ...ctx, channelId: ids(), guildId: null },
+      remix: account.remix,
       running: 0,
       queue: [],
       maxRunning: 0,
@@ -75,6 +83,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     byToken.set(account.token, state);
     byId.set(account.id, state);
     byChannel.set(account.channelId, state);
+    byChannel.set(state.dmCtx.channelId, state);
   }
 
   const gateway = new Gateway({
@@ -119,6 +128,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     setBannedWords(words) {
       settings.bannedWords = [...words];
     },
+    setRemix(account, remix) {
+      resolve(account).remix = remix;
+    },
   };
 
   const stats = (): SimStats => {
@@ -160,10 +172,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const urls = () => ({
     apiUrl: `${origin()}/api/v9`,
     gatewayUrl: `ws://${host}:${port}/?encoding=json&v=9`,
+    activityUrl: `${origin()}${ACTIVITY_PREFIX}`,
   });
   const rest = createRest({
     bot,
     store,
+    uploads,
     rateLimits,
     ids,
     rng,
@@ -172,13 +186,23 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     stateByToken: (token) => byToken.get(token),
     stateByChannel: (channelId) => byChannel.get(channelId),
   });
-  const sim = simRoutes({ control, stats, accounts, urls });
+  const sim = simRoutes({
+    control,
+    stats,
+    accounts: () => accounts.map((a) => ({ ...a, remix: byId.get(a.id)!.remix })),
+    urls,
+    uploads: () => uploads.list(),
+    masks: () => [...masks],
+  });
+  const activity = createActivity({ bot, stateOfToken: (t) => bot.inpaintOwner(t), masks });
 
   const server = createServer({ keepAliveTimeout: 65_000 }, (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://sim");
     const handled = url.pathname.startsWith("/_sim/")
       ? sim(url.pathname, req.method ?? "GET", () => readJson(req), res)
-      : rest(req, res, url);
+      : url.pathname.startsWith(`${ACTIVITY_PREFIX}/`)
+        ? activity(req, res, url.pathname)
+        : rest(req, res, url);
     handled
       .then((ok) => {
         if (!ok && !res.headersSent) sendJson(res, 404, { message: "404: Not Found", code: 0 });
@@ -204,6 +228,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     accounts: accounts as SimAccount[],
     control,
     stats,
+    uploads: () => uploads.list(),
+    masks: () => [...masks],
     async close() {
       bot.close();
       await gateway.close();

@@ -10,16 +10,20 @@ import {
   FinalWithNonceRequest,
   InvalidateRequest,
   RateLimitRequest,
+  RemixRequest,
   StepDelayRequest,
 } from "./schemas.js";
-import type { FailureKind, SimAccount, SimControl, SimStats } from "./types.js";
+import type { FailureKind, MaskInfo, SimAccount, SimControl, SimStats, UploadInfo } from "./types.js";
 
 /** The control surface over HTTP: the same operations as `Simulator.control`, JSON in and out. */
 export function simRoutes(deps: {
   control: SimControl;
   stats: () => SimStats;
-  accounts: readonly SimAccount[];
-  urls: () => { apiUrl: string; gatewayUrl: string };
+  /** The accounts with their current Remix mode. */
+  accounts: () => readonly SimAccount[];
+  urls: () => { apiUrl: string; gatewayUrl: string; activityUrl: string };
+  uploads: () => UploadInfo[];
+  masks: () => MaskInfo[];
 }) {
   const { control } = deps;
   const parse = <S extends z.ZodType>(schema: S, v: unknown): z.infer<S> => {
@@ -46,13 +50,26 @@ export function simRoutes(deps: {
     switch (route) {
       case "GET /_sim/accounts": {
         // Tokens leave the process here on purpose: they are simulator tokens, for MJ_ACCOUNTS.
-        const accounts = deps.accounts.map((a) => ({
+        const accounts = deps.accounts().map((a) => ({
           id: a.id,
           token: a.token,
           guildId: a.guildId,
           channelId: a.channelId,
+          remix: a.remix,
         }));
         sendJson(res, 200, { ...deps.urls(), accounts });
+        return true;
+      }
+      case "GET /_sim/uploads":
+        sendJson(res, 200, { uploads: deps.uploads() });
+        return true;
+      case "GET /_sim/masks":
+        sendJson(res, 200, { masks: deps.masks() });
+        return true;
+      case "POST /_sim/remix": {
+        const r = parse(RemixRequest, await body());
+        guard(() => control.setRemix(r.account, r.remix));
+        ok();
         return true;
       }
       case "GET /_sim/stats":

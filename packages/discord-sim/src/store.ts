@@ -20,7 +20,8 @@ export class MessageStore {
   private readonly channels = new Map<string, BoundedMap<string, Message>>();
   private readonly ephemeral = new BoundedMap<string, Message>(20_000);
   readonly images = new BoundedMap<string, ImageSpec>(300_000);
-  readonly uploads = new BoundedMap<string, { contentType: string; body: Buffer }>(1_000);
+  /** CDN attachment ids that show an uploaded file: attachment id → upload_filename. */
+  readonly uploadLinks = new BoundedMap<string, string>(10_000);
 
   constructor(private readonly perChannel = 500) {}
 

@@ -11,6 +11,8 @@ export interface SimAccountOptions {
   concurrency?: number;
   /** Jobs that may wait for a slot before "Queue full". @defaultValue 10 */
   queueSize?: number;
+  /** Remix mode: V/Vary/reroll/pan open a pop-up first. @defaultValue false */
+  remix?: boolean;
 }
 
 export interface SimAccount {
@@ -22,6 +24,8 @@ export interface SimAccount {
   readonly username: string;
   readonly concurrency: number;
   readonly queueSize: number;
+  /** Remix mode at start (control.setRemix changes it). */
+  readonly remix: boolean;
 }
 
 export interface LoggerLike {
@@ -100,6 +104,28 @@ export interface SimControl {
   setFinalWithNonce(value: boolean): void;
   setFailureRate(rate: number): void;
   setBannedWords(words: string[]): void;
+  /** Turn an account's Remix mode on or off. */
+  setRemix(account: AccountRef, remix: boolean): void;
+}
+
+/** A file PUT to an upload URL: what tests compare with what the client sent. */
+export interface UploadInfo {
+  channelId: string;
+  uploadFilename: string;
+  filename: string;
+  declaredSize: number | null;
+  contentType: string | null;
+  /** null until the bytes were PUT. */
+  size: number | null;
+  sha256: string | null;
+}
+
+/** A Vary (Region) mask received by the editor's submit-job. */
+export interface MaskInfo {
+  accountId: string;
+  prompt: string;
+  size: number;
+  sha256: string;
 }
 
 export interface InteractionRecord {
@@ -152,8 +178,14 @@ export interface Simulator {
   readonly apiUrl: string;
   /** ws://127.0.0.1:PORT/?encoding=json&v=9 (DISCORD_GATEWAY_URL) */
   readonly gatewayUrl: string;
+  /** http://127.0.0.1:PORT/_activity: the Vary (Region) editor's base (DISCORD_ACTIVITY_URL). */
+  readonly activityUrl: string;
   readonly accounts: SimAccount[];
   readonly control: SimControl;
   stats(): SimStats;
+  /** Uploaded files, oldest first. */
+  uploads(): UploadInfo[];
+  /** Vary (Region) masks received, oldest first. */
+  masks(): MaskInfo[];
   close(): Promise<void>;
 }

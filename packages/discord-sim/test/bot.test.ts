@@ -333,6 +333,7 @@ describe("the Midjourney bot over real sockets", () => {
       token: sim.accounts[0]!.token,
       guildId: sim.accounts[0]!.guildId,
       channelId: sim.accounts[0]!.channelId,
+      remix: false,
     });
     const postSim = (path: string, body: unknown) =>
       fetch(`${sim.url}/_sim/${path}`, { method: "POST", body: JSON.stringify(body) });
