@@ -20,6 +20,11 @@ export interface ParsedContent {
   /** "imagine" is never inferred from text alone: an imagine and a reroll read the same (see parseMessage). */
   kind: ContentKind;
   imageIndex: number | null;
+  /**
+   * The word that tells results of one family apart, lower case: "strong" / "subtle" / "region"
+   * for variations and remixes, "subtle" / "creative" / "2x" / "4x" for upscales, the pan direction.
+   */
+  variant: string | null;
 }
 
 const PROMPT = /\*\*([\s\S]*?)\*\*/;
@@ -66,13 +71,18 @@ export function parseContent(content: string): ParsedContent {
     kind = "upscale";
     imageIndex = Number(upscaleDone[1]);
   } else if (/ - Upscal(?:ed|ing)\b[^<]*\bby\b/i.test(tail)) kind = "upscale";
-  else if (/ - Variations\b[^<]*\bby\b/i.test(tail)) kind = "variation";
+  else if (/ - (?:Variations|Vary)\b[^<]*\bby\b/i.test(tail)) kind = "variation";
   else if (/ - Remix\b[^<]*\bby\b/i.test(tail)) kind = "remix";
   else if (/ - Zoom Out\b[^<]*\bby\b/i.test(tail)) kind = "zoom";
   else if (/ - Pan (?:Left|Right|Up|Down)\b[^<]*\bby\b/i.test(tail)) kind = "pan";
   else if (prompt !== null) kind = "reroll-or-imagine";
 
-  return { prompt, progress, mode, userId, stage, kind, imageIndex };
+  const variantMatch =
+    / - (?:Variations|Vary|Remix|Upscaled|Upscaling|Zoom Out) \(([^)]+)\) by\b/i.exec(tail) ??
+    / - Pan (Left|Right|Up|Down) by\b/i.exec(tail);
+  const variant = variantMatch ? variantMatch[1]!.trim().toLowerCase() : null;
+
+  return { prompt, progress, mode, userId, stage, kind, imageIndex, variant };
 }
 
 const URL_TOKEN = "<url>";

@@ -1,8 +1,17 @@
-import { MIDJOURNEY_APPLICATION_ID } from "./commands.js";
-import { type ParsedContent, parseContent, promptMatches } from "./content.js";
-import { classifyEmbed } from "./embeds.js";
+import { buttonsOf, fieldIdOf } from "./buttons.js";
+import { MIDJOURNEY_APPLICATION_ID, NIJI_APPLICATION_ID } from "./commands.js";
+import { normalizePrompt, type ParsedContent, parseContent, promptMatches } from "./content.js";
+import { classifyEmbed, type EmbedKind } from "./embeds.js";
+import {
+  answersWithText,
+  commandNameOf,
+  familyOf,
+  type JobFamily,
+  kindFits,
+  matchedByPrompt,
+} from "./families.js";
 import type { CorrelationEffect, SuccessResult, TrackedJob } from "./jobs.js";
-import { type DiscordMessage, jobHashOf, messageUserId, parseMessage } from "./message.js";
+import { type DiscordEmbed, type DiscordMessage, jobHashOf, messageUserId, parseMessage } from "./message.js";
 import { snowflakeTime } from "./snowflake.js";
 
 export interface CorrelatorOptions {
@@ -38,8 +47,13 @@ export interface CorrelatorOptions {
 
 interface JobState {
   job: TrackedJob;
+  family: JobFamily;
   /** Highest progress reported; progress never goes backwards. */
   progress: number;
+  /** The prompt as Midjourney echoed it on the job's waiting message (a blend's s.mj.run links). */
+  echoed?: string;
+  /** Interactions of the click that opened a pop-up: never the job's own (its messages follow the submit). */
+  staleInteractions: Set<string>;
 }
 
 interface PendingFinal {
@@ -85,8 +99,15 @@ export class Correlator {
     this.userId = userId;
   }
 
+  /**
+   * Follows a job. Tracking a task again (after a pop-up was submitted, with the submit's nonce)
+   * replaces what was known about it.
+   */
   track(job: TrackedJob): void {
-    this.jobs.set(job.taskId, { job: { ...job }, progress: -1 });
+    const stale = new Set(this.jobs.get(job.taskId)?.staleInteractions ?? []);
+    const copy = { ...job };
+    if (copy.interactionId && stale.has(copy.interactionId)) delete copy.interactionId;
+    this.jobs.set(job.taskId, { job: copy, family: familyOf(copy), progress: -1, staleInteractions: stale });
   }
 
   untrack(taskId: string): void {
@@ -105,6 +126,8 @@ export class Correlator {
         return this.onInteraction(d, now);
       case "INTERACTION_FAILURE":
         return this.onInteractionFailure(d);
+      case "INTERACTION_MODAL_CREATE":
+        return this.onModal(d);
       case "INTERACTION_IFRAME_MODAL_CREATE":
         return this.onIframeModal(d);
       case "MESSAGE_CREATE":
@@ -156,8 +179,11 @@ export class Correlator {
     if (!id) return [];
     const nonce = stringOf(event?.["nonce"]);
     let state: JobState | undefined;
+    if (this.find((s) => s.staleInteractions.has(id))) return [];
     if (nonce) {
       state = this.find((s) => s.job.nonce === nonce);
+      // Tracked again after a pop-up: the submit's interaction replaces the click's.
+      if (state && state.job.interactionId !== id) delete state.job.interactionId;
     } else if (!this.find((s) => s.job.interactionId === id)) {
       // Discord did not echo nonces in 2023 (gw-01): the oldest recently sent job that has no
       // interaction yet claims it, since interactions are answered in the order they were sent.
@@ -190,17 +216,63 @@ export class Correlator {
     );
   }
 
+  /** A click opened a text pop-up (§1.4): the worker fills it in and submits it. */
+  private onModal(d: unknown): CorrelationEffect[] {
+    const event = asRecord(d);
+    const id = stringOf(event?.["id"]);
+    const nonce = stringOf(event?.["nonce"]);
+    const customId = stringOf(event?.["custom_id"]);
+    const state = nonce ? this.find((s) => s.job.nonce === nonce) : undefined;
+    if (!state || !id || !customId) return [];
+    this.clickOpenedPopUp(state, id);
+    return [
+      {
+        type: "modal",
+        taskId: state.job.taskId,
+        interactionId: id,
+        customId,
+        fieldCustomId: fieldIdOf(event?.["components"]),
+      },
+    ];
+  }
+
   private onIframeModal(d: unknown): CorrelationEffect[] {
     const event = asRecord(d);
     const path = stringOf(event?.["iframe_path"]) ?? "";
-    // MJ's Cloudflare check arrives as an iframe modal on /captcha/embedded/… (§3.7).
-    if (!path.includes("captcha")) return [];
     const nonce = stringOf(event?.["nonce"]);
-    const state = nonce ? this.find((s) => s.job.nonce === nonce) : undefined;
-    const reason = "[Action required to continue] captcha";
-    if (!state) return [{ type: "account", reason }];
-    this.jobs.delete(state.job.taskId);
-    return [{ type: "account", taskId: state.job.taskId, reason }];
+    const byNonce = nonce ? this.find((s) => s.job.nonce === nonce) : undefined;
+    // MJ's Cloudflare check arrives as an iframe modal on /captcha/embedded/… (§3.7).
+    if (path.includes("captcha")) {
+      const reason = "[Action required to continue] captcha";
+      if (!byNonce) return [{ type: "account", reason, kind: "captcha" }];
+      this.jobs.delete(byNonce.job.taskId);
+      return [{ type: "account", taskId: byNonce.job.taskId, reason, kind: "captcha" }];
+    }
+    const id = stringOf(event?.["id"]);
+    const customId = stringOf(event?.["custom_id"]);
+    if (!id || !customId) return [];
+    // The event may lack a nonce (§3.7): then the oldest Vary (Region) click still waiting for its editor.
+    const state =
+      byNonce ??
+      (nonce
+        ? undefined
+        : this.oldest(
+            [...this.jobs.values()].filter(
+              (s) => s.family === "region" && !s.job.progressMessageId && s.staleInteractions.size === 0,
+            ),
+          ));
+    if (!state) return [];
+    this.clickOpenedPopUp(state, id);
+    return [{ type: "iframe", taskId: state.job.taskId, interactionId: id, customId }];
+  }
+
+  /** The click's interaction ends at the pop-up; the job's messages will follow the submit's. */
+  private clickOpenedPopUp(state: JobState, popUpId: string): void {
+    state.staleInteractions.add(popUpId);
+    if (state.job.interactionId) {
+      state.staleInteractions.add(state.job.interactionId);
+      delete state.job.interactionId;
+    }
   }
 
   // ---- messages (§4.1-§4.3) ----
@@ -215,7 +287,8 @@ export class Correlator {
     const message = parseMessage(raw);
     if (!message || message.channel_id !== this.channelId) return null;
     if (message.author) {
-      if (message.author.id !== MIDJOURNEY_APPLICATION_ID) return null;
+      if (message.author.id !== MIDJOURNEY_APPLICATION_ID && message.author.id !== NIJI_APPLICATION_ID)
+        return null;
     } else if (source !== "update" || !this.find((s) => s.job.progressMessageId === message.id)) {
       // Only partial updates of a progress message we know may lack the author.
       return null;
@@ -229,6 +302,9 @@ export class Correlator {
     if (source !== "update" && this.handled.has(message.id)) return [];
     const parsed = parseContent(message.content);
 
+    const answer = this.onCommandMessage(message, parsed, source);
+    if (answer) return answer;
+
     const notice = this.onNotice(message, parsed, source);
     if (notice) return notice;
 
@@ -241,10 +317,14 @@ export class Correlator {
     // A result is always a new message (§4.1 step 5); edits of old grids (button styles) are not.
     if (isFinal(message, parsed))
       return source === "update" ? [] : this.onFinal(message, parsed, now, source);
-    if (!isRunning(parsed)) return [];
+    if (!isRunning(parsed)) {
+      const clicked = source === "update" ? undefined : this.unknownButtonOwner(message);
+      return clicked ? this.succeed(clicked, message, parsed) : [];
+    }
     const owner = this.matchProgressMessage(message, parsed);
     if (!owner) return [];
     owner.job.progressMessageId = message.id;
+    if (parsed.prompt !== null) owner.echoed = parsed.prompt;
     const started: CorrelationEffect = {
       type: "started",
       taskId: owner.job.taskId,
@@ -284,13 +364,30 @@ export class Correlator {
     const ref = message.message_reference?.message_id;
     if (ref) {
       // Button jobs: an ephemeral reply to the clicked message, "Upscaling image #i with …" (gw-10).
-      return this.oldest(open.filter((s) => s.job.parentMessageId === ref && kindFits(s.job, parsed, true)));
+      return this.oldest(
+        open.filter((s) => s.job.parentMessageId === ref && kindFits(s.job, s.family, parsed, true)),
+      );
     }
     const interactionId = message.interaction?.id ?? message.interaction_metadata?.id;
+    const name = interactionName(message);
+    if (name === "blend") {
+      // A blend's echo is its uploads' s.mj.run links, never what we sent: the command's name tells (§4.5).
+      const byName = this.oldest(
+        open.filter(
+          (s) =>
+            s.family === "blend" &&
+            (!s.job.interactionId || !interactionId || s.job.interactionId === interactionId),
+        ),
+      );
+      if (byName && interactionId) byName.job.interactionId ??= interactionId;
+      return byName;
+    }
     const byPrompt = this.oldest(
       open.filter(
         (s) =>
-          (s.job.action === "IMAGINE" || s.job.action === "REROLL") &&
+          matchedByPrompt(s.family) &&
+          s.family !== "blend" &&
+          (name === undefined || name === "imagine" || s.family !== "imagine") &&
           parsed.prompt !== null &&
           promptMatches(s.job.prompt, parsed.prompt) &&
           // A job that knows its interaction only takes the message of that interaction.
@@ -306,7 +403,7 @@ export class Correlator {
    * own interaction was lost: its message then shows another prompt. Undo the claim.
    */
   private misclaimed(state: JobState, message: DiscordMessage, parsed: ParsedContent): boolean {
-    if (message.nonce === state.job.nonce || state.job.action !== "IMAGINE" || parsed.prompt === null)
+    if (message.nonce === state.job.nonce || state.family !== "imagine" || parsed.prompt === null)
       return false;
     if (promptMatches(state.job.prompt, parsed.prompt)) return false;
     delete state.job.interactionId;
@@ -335,12 +432,16 @@ export class Correlator {
     if (strong) return [strong];
     const ref = message.message_reference?.message_id;
     let candidates: JobState[] = [];
-    if (ref) candidates = all.filter((s) => s.job.parentMessageId === ref && kindFits(s.job, parsed, false));
+    if (ref)
+      candidates = all.filter(
+        (s) => s.job.parentMessageId === ref && kindFits(s.job, s.family, parsed, false),
+      );
     if (candidates.length === 0 && parsed.kind === "reroll-or-imagine" && parsed.prompt !== null) {
       const echoed = parsed.prompt;
       const byPrompt = all.filter(
         (s) =>
-          (s.job.action === "IMAGINE" || s.job.action === "REROLL") && promptMatches(s.job.prompt, echoed),
+          matchedByPrompt(s.family) &&
+          (promptMatches(s.job.prompt, echoed) || (s.echoed !== undefined && sameEcho(s.echoed, echoed))),
       );
       // Prefer jobs Discord has acknowledged; the rest only when events were missed.
       const started = byPrompt.filter((s) => s.job.interactionId || s.job.progressMessageId);
@@ -382,6 +483,70 @@ export class Correlator {
     return [];
   }
 
+  // ---- /describe and /shorten (§4.5) and buttons we do not know ----
+
+  /**
+   * A /describe or /shorten job's message: the command's message (nonce, interaction, or its
+   * interaction name) starts it; that message updated with the embed's text, or a new message
+   * of the same interaction, ends it. Null when the message is not such a job's.
+   */
+  private onCommandMessage(
+    message: DiscordMessage,
+    parsed: ParsedContent,
+    source: Source,
+  ): CorrelationEffect[] | null {
+    const jobs = [...this.jobs.values()].filter((s) => answersWithText(s.family));
+    if (jobs.length === 0) return null;
+    const interactionId = message.interaction?.id ?? message.interaction_metadata?.id;
+    const name = interactionName(message);
+    const ref = message.message_reference?.message_id;
+    const owner =
+      jobs.find((s) => s.job.progressMessageId === message.id) ??
+      this.strongMatch(message, jobs) ??
+      // 🔄 on a describe answer: the new answer replies to the clicked one.
+      (ref
+        ? this.oldest(jobs.filter((s) => s.job.parentMessageId === ref && !s.job.progressMessageId))
+        : undefined) ??
+      (name
+        ? this.oldest(
+            jobs.filter(
+              (s) =>
+                commandNameOf(s.family) === name &&
+                !s.job.progressMessageId &&
+                (!s.job.interactionId || !interactionId || s.job.interactionId === interactionId),
+            ),
+          )
+        : undefined);
+    if (!owner) return null;
+    const answer = message.embeds.find((embed) => isTextAnswer(embed));
+    if (answer) return this.succeed(owner, message, parsed, answer);
+    if (owner.job.progressMessageId || source === "update") return null;
+    const isNotice =
+      parsed.stage === "failed" || message.embeds.some((embed) => classifyEmbed(embed) !== null);
+    if (isNotice) return null;
+    owner.job.progressMessageId = message.id;
+    if (interactionId && !owner.job.interactionId) owner.job.interactionId = interactionId;
+    return [
+      {
+        type: "started",
+        taskId: owner.job.taskId,
+        progressMessageId: message.id,
+        ...(owner.job.interactionId ? { interactionId: owner.job.interactionId } : {}),
+      },
+    ];
+  }
+
+  /** A job of a button we do not know: any new message answering its click ends it (nonce, interaction, reply). */
+  private unknownButtonOwner(message: DiscordMessage): JobState | undefined {
+    const jobs = [...this.jobs.values()].filter((s) => s.family === "unknown");
+    if (jobs.length === 0) return undefined;
+    const ref = message.message_reference?.message_id;
+    return (
+      this.strongMatch(message, jobs) ??
+      (ref ? this.oldest(jobs.filter((s) => s.job.parentMessageId === ref)) : undefined)
+    );
+  }
+
   // ---- errors and notices (§4.6, §4.2 "MJ failure text") ----
 
   private onNotice(
@@ -401,7 +566,7 @@ export class Correlator {
     if (!verdict) return owner ? this.fail(owner, message.content.trim().slice(0, 500)) : [];
     switch (verdict.severity) {
       case "terminal":
-        return owner ? this.fail(owner, verdict.reason) : [];
+        return owner ? this.fail(owner, verdict.reason, verdict.kind) : [];
       case "retryable":
         if (!owner) return [];
         this.finish(owner.job.taskId);
@@ -411,13 +576,13 @@ export class Correlator {
       case "account": {
         if (owner) {
           this.finish(owner.job.taskId);
-          return [{ type: "account", taskId: owner.job.taskId, reason: verdict.reason }];
+          return [{ type: "account", taskId: owner.job.taskId, reason: verdict.reason, kind: verdict.kind }];
         }
         // Without a task, only a notice that is surely ours may take the account out of rotation.
         const ours =
           ((message.flags ?? 0) & EPHEMERAL) !== 0 ||
           (!!this.userId && messageUserId(message) === this.userId);
-        return ours ? [{ type: "account", reason: verdict.reason }] : [];
+        return ours ? [{ type: "account", reason: verdict.reason, kind: verdict.kind }] : [];
       }
     }
   }
@@ -437,10 +602,16 @@ export class Correlator {
       if (owner) return owner;
     }
     for (const embed of message.embeds) {
-      const footer = embed.footer?.text?.trim() ?? "";
-      if (!footer.startsWith("/imagine ")) continue;
-      const prompt = footer.slice("/imagine ".length);
-      const matching = all.filter((s) => s.job.action === "IMAGINE" && promptMatches(s.job.prompt, prompt));
+      const footer = /^\/(imagine|blend|describe|shorten)\b\s*([\s\S]*)$/.exec(
+        embed.footer?.text?.trim() ?? "",
+      );
+      if (!footer) continue;
+      const [, name, prompt = ""] = footer;
+      // /describe and /blend footers name no prompt of ours: the oldest such job.
+      const byText = name === "imagine" || name === "shorten";
+      const matching = all.filter(
+        (s) => commandNameOf(s.family) === name && (!byText || promptMatches(s.job.prompt, prompt)),
+      );
       // Rejected prompts never start: prefer the oldest job without a progress message.
       return this.oldest(matching.filter((s) => !s.job.progressMessageId)) ?? this.oldest(matching);
     }
@@ -449,15 +620,23 @@ export class Correlator {
 
   // ---- endings ----
 
-  private succeed(state: JobState, message: DiscordMessage, parsed: ParsedContent): CorrelationEffect[] {
+  private succeed(
+    state: JobState,
+    message: DiscordMessage,
+    parsed: ParsedContent,
+    answer?: DiscordEmbed,
+  ): CorrelationEffect[] {
     const result: SuccessResult = {
       messageId: message.id,
       messageFlags: message.flags ?? 0,
-      imageUrl: message.attachments[0]?.url ?? "",
-      jobHash: jobHashOf(message),
+      // A /describe answer shows the described picture in its embed (§4.5).
+      imageUrl: answer ? (answer.image?.url ?? "") : (message.attachments[0]?.url ?? ""),
+      jobHash: answer ? null : jobHashOf(message),
       content: message.content,
-      prompt: parsed.prompt,
+      prompt: answer ? null : parsed.prompt,
       components: message.components,
+      buttons: buttonsOf(message.components),
+      text: answer?.description ?? null,
     };
     this.remember(message.id);
     const pending = this.pending.find((p) => p.message.id === message.id);
@@ -466,8 +645,10 @@ export class Correlator {
     return effects.concat(this.finish(state.job.taskId));
   }
 
-  private fail(state: JobState, reason: string): CorrelationEffect[] {
-    const effects: CorrelationEffect[] = [{ type: "failure", taskId: state.job.taskId, reason }];
+  private fail(state: JobState, reason: string, kind?: EmbedKind): CorrelationEffect[] {
+    const effects: CorrelationEffect[] = [
+      { type: "failure", taskId: state.job.taskId, reason, ...(kind ? { kind } : {}) },
+    ];
     return effects.concat(this.finish(state.job.taskId));
   }
 
@@ -533,25 +714,6 @@ function isRunning(parsed: ParsedContent): boolean {
   );
 }
 
-/**
- * Whether a reply to a job's parent message reads like that job's message: "Upscaling image #i" /
- * "Image #i" for U, "Making variations for image #i" / "Variations … by" for V, plain for reroll (§4.2).
- */
-function kindFits(job: TrackedJob, parsed: ParsedContent, waiting: boolean): boolean {
-  switch (job.action) {
-    case "UPSCALE":
-      return parsed.kind === "upscale" && (parsed.imageIndex === null || parsed.imageIndex === job.index);
-    case "VARIATION":
-      if (parsed.kind === "variation" && parsed.imageIndex !== null) return parsed.imageIndex === job.index;
-      // Results name no quadrant; with Remix mode on, a variation reads "Remix … by".
-      return !waiting && (parsed.kind === "variation" || parsed.kind === "remix");
-    case "REROLL":
-      return parsed.kind === "reroll-or-imagine";
-    default:
-      return false;
-  }
-}
-
 function compareSnowflakes(a: string, b: string): number {
   if (a.length !== b.length) return a.length - b.length;
   return a < b ? -1 : a > b ? 1 : 0;
@@ -565,4 +727,30 @@ function stringOf(value: unknown): string | undefined {
   if (typeof value === "string" && value !== "") return value;
   if (typeof value === "number" || typeof value === "bigint") return String(value);
   return undefined;
+}
+
+/** The slash command a message answers (`interaction_metadata.name`, else `interaction.name`). */
+function interactionName(message: DiscordMessage): string | undefined {
+  return message.interaction_metadata?.name ?? message.interaction?.name;
+}
+
+const KEYCAP = /[0-9]\uFE0F?\u20E3/;
+const SHORTEN_FOOTER = /click on a button to imagine/i;
+
+/**
+ * A /describe or /shorten answer: an embed with text that is not an error notice: its keycap
+ * prompts (1️⃣ …), the described picture, or /shorten's footer (§4.5).
+ */
+function isTextAnswer(embed: DiscordEmbed): boolean {
+  const description = embed.description?.trim() ?? "";
+  if (description === "") return false;
+  if (SHORTEN_FOOTER.test(embed.footer?.text ?? "")) return true;
+  if (classifyEmbed(embed) !== null && (embed.title ?? "").trim() !== "") return false;
+  return KEYCAP.test(description) || !!embed.image?.url || classifyEmbed(embed) === null;
+}
+
+/** Two echoes of one job: the same text once spacing and case are ignored (links kept, unlike normalizePrompt). */
+function sameEcho(a: string, b: string): boolean {
+  const canonical = (text: string) => text.replace(/\s+/g, " ").trim().toLowerCase();
+  return canonical(a) === canonical(b) && normalizePrompt(a) !== "";
 }

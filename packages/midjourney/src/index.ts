@@ -30,7 +30,7 @@ export {
   type Stage,
 } from "./content.js";
 export { Correlator, type CorrelatorOptions } from "./correlator.js";
-export { classifyEmbed, type EmbedClass, type EmbedSeverity } from "./embeds.js";
+export { classifyEmbed, type EmbedClass, type EmbedKind, type EmbedSeverity } from "./embeds.js";
 export type { CorrelationEffect, SuccessResult, TaskAction, TrackedJob } from "./jobs.js";
 export {
   customIdsOf,
@@ -38,8 +38,10 @@ export {
   type DiscordMessage,
   DiscordMessageSchema,
   jobHashOf,
+  jobHashOfUrl,
   messageUserId,
   parseMessage,
+  parseSeedMessage,
 } from "./message.js";
 export {
   attachmentSlotsBody,

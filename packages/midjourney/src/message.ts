@@ -29,6 +29,8 @@ export const EmbedSchema = z.looseObject({
   description: z.string().optional(),
   color: z.number().optional(),
   footer: z.looseObject({ text: z.string().optional() }).nullish(),
+  // /describe answers show the described picture here (§4.5).
+  image: z.looseObject({ url: z.string().optional() }).nullish(),
 });
 
 export const DiscordMessageSchema = z.looseObject({
@@ -85,7 +87,7 @@ export function customIdsOf(message: Pick<DiscordMessage, "components">): string
 
 /**
  * The Midjourney job id: from a button custom_id first (most robust), then from the first
- * attachment's filename or URL with `?ex=…&is=…&hm=…` stripped (§4.3 item 5).
+ * attachment's filename or URL (§4.3 item 5).
  */
 export function jobHashOf(message: Pick<DiscordMessage, "components" | "attachments">): string | null {
   for (const customId of customIdsOf(message)) {
@@ -94,12 +96,33 @@ export function jobHashOf(message: Pick<DiscordMessage, "components" | "attachme
     if (match) return match[0].toLowerCase();
   }
   for (const attachment of message.attachments) {
-    for (const source of [attachment.filename, attachment.url]) {
-      const match = UUID.exec(source.split("?")[0]!);
-      if (match) return match[0].toLowerCase();
-    }
+    const hash = jobHashOfUrl(attachment.filename) ?? jobHashOfUrl(attachment.url);
+    if (hash) return hash;
   }
   return null;
+}
+
+const UUID_ALL = new RegExp(UUID.source, "gi");
+
+/**
+ * The job id in an image URL or filename (§4.3 item 5): signed `?ex=…&is=…&hm=…` and fragments
+ * stripped, then the last UUID of the path, which covers `<user>_<prompt>_<uuid>.png`,
+ * `<uuid>_grid_0.webp`, `<uuid>_0_0.png`, `cdn.midjourney.com/<uuid>/0_0.png` and step previews.
+ */
+export function jobHashOfUrl(url: string): string | null {
+  const path = url.split(/[?#]/)[0]!;
+  const matches = path.match(UUID_ALL);
+  return matches ? matches[matches.length - 1]!.toLowerCase() : null;
+}
+
+/** The DM Midjourney sends after a ✉️ reaction to a /show answer: `**Job ID**: <uuid>\n**seed** <n>` (mj-compat-api §5.6). */
+export function parseSeedMessage(content: string): { jobId: string; seed: string } | null {
+  const job = /\*\*Job ID\*\*:?\s*([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/i.exec(
+    content,
+  );
+  const seed = /\*\*seed\*\*:?\s*(\d+)/i.exec(content);
+  if (!job || !seed) return null;
+  return { jobId: job[1]!.toLowerCase(), seed: seed[1]! };
 }
 
 /** The Discord user a Midjourney message is about: interaction user, then the content mention. */

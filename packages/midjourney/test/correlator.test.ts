@@ -422,6 +422,7 @@ describe("every task ends: errors and notices", () => {
         type: "failure",
         taskId: "t",
         reason: "[Banned prompt] It looks like your prompt may violate our guidelines.",
+        kind: "banned_prompt",
       },
     ]);
     expect(correlator.tracked()).toEqual([]);
@@ -437,7 +438,14 @@ describe("every task ends: errors and notices", () => {
         embedMessage(undefined, "Invalid parameter", "Invalid value for --ar"),
         T0 + 500,
       ),
-    ).toEqual([{ type: "failure", taskId: "bad", reason: "[Invalid parameter] Invalid value for --ar" }]);
+    ).toEqual([
+      {
+        type: "failure",
+        taskId: "bad",
+        reason: "[Invalid parameter] Invalid value for --ar",
+        kind: "invalid_parameter",
+      },
+    ]);
   });
 
   it("'Queue full' asks for a retry, 'Job queued' keeps waiting, account notices take the account out", () => {
@@ -466,7 +474,14 @@ describe("every task ends: errors and notices", () => {
         embedMessage(modded.nonce, "Pending mod message", "Acknowledge it."),
         T0,
       ),
-    ).toEqual([{ type: "account", taskId: "modded", reason: "[Pending mod message] Acknowledge it." }]);
+    ).toEqual([
+      {
+        type: "account",
+        taskId: "modded",
+        reason: "[Pending mod message] Acknowledge it.",
+        kind: "pending_mod_message",
+      },
+    ]);
     expect(correlator.tracked().map((j) => j.taskId)).toEqual(["queued"]);
     // An ephemeral account notice tied to no task still reports the account.
     expect(
@@ -475,7 +490,7 @@ describe("every task ends: errors and notices", () => {
         embedMessage(undefined, "Blocked", "You have been blocked."),
         T0,
       ),
-    ).toEqual([{ type: "account", reason: "[Blocked] You have been blocked." }]);
+    ).toEqual([{ type: "account", reason: "[Blocked] You have been blocked.", kind: "blocked" }]);
   });
 
   it("'Failed…' text replying to the clicked grid fails the button job; a stopped job fails 'stopped'", () => {
@@ -650,7 +665,9 @@ describe("odd but real event shapes", () => {
         { id: "9", nonce: job.nonce, custom_id: "MJ::iframe::abc", iframe_path: "/captcha/embedded/xyz" },
         T0,
       ),
-    ).toEqual([{ type: "account", taskId: "t", reason: "[Action required to continue] captcha" }]);
+    ).toEqual([
+      { type: "account", taskId: "t", reason: "[Action required to continue] captcha", kind: "captcha" },
+    ]);
   });
 });
 

@@ -29,6 +29,10 @@ export interface BotMessage {
   channelId?: string;
   authorId?: string;
   userId?: string;
+  /** The slash command the message answers (`interaction.name`); "imagine" by default. */
+  commandName?: string;
+  /** Action rows; by default a grid's U/V/🔄 when `jobHash` is set. */
+  components?: unknown[];
 }
 
 export function botMessage(m: BotMessage): Record<string, unknown> {
@@ -60,12 +64,22 @@ export function botMessage(m: BotMessage): Record<string, unknown> {
           },
         ]
       : [],
-    components: m.jobHash ? gridButtons(m.jobHash) : [],
+    components: m.components ?? (m.jobHash ? gridButtons(m.jobHash) : []),
     ...(m.nonce ? { nonce: m.nonce } : {}),
     ...(m.interactionId
       ? {
-          interaction_metadata: { id: m.interactionId, type: 2, user: { id: userId } },
-          interaction: { id: m.interactionId, type: 2, name: "imagine", user: { id: userId } },
+          interaction_metadata: {
+            id: m.interactionId,
+            type: 2,
+            user: { id: userId },
+            name: m.commandName ?? "imagine",
+          },
+          interaction: {
+            id: m.interactionId,
+            type: 2,
+            name: m.commandName ?? "imagine",
+            user: { id: userId },
+          },
         }
       : {}),
     ...(m.ref ? { message_reference: { message_id: m.ref, channel_id: CHANNEL, guild_id: GUILD } } : {}),
@@ -94,4 +108,73 @@ export function gridButtons(hash: string): unknown[] {
 
 export function cdn(name: string): string {
   return `https://cdn.discordapp.com/attachments/${CHANNEL}/1/${name}`;
+}
+
+const button = (custom_id: string, label?: string, emoji?: string) => ({
+  type: 2,
+  style: 2,
+  ...(label ? { label } : {}),
+  ...(emoji ? { emoji: { name: emoji } } : {}),
+  custom_id,
+});
+
+/** The buttons under an upscaled image (discord-protocol.md §2). */
+export function upscaleButtons(hash: string): unknown[] {
+  return [
+    {
+      type: 1,
+      components: [
+        button(`MJ::JOB::upsample_v6_2x_subtle::1::${hash}::SOLO`, "Upscale (Subtle)", "upscale_1"),
+        button(`MJ::JOB::upsample_v6_2x_creative::1::${hash}::SOLO`, "Upscale (Creative)", "upscale_1"),
+      ],
+    },
+    {
+      type: 1,
+      components: [
+        button(`MJ::JOB::high_variation::1::${hash}::SOLO`, "Vary (Strong)", "🪄"),
+        button(`MJ::JOB::low_variation::1::${hash}::SOLO`, "Vary (Subtle)", "🪄"),
+        button(`MJ::Inpaint::1::${hash}::SOLO`, "Vary (Region)", "🖌️"),
+      ],
+    },
+    {
+      type: 1,
+      components: [
+        button(`MJ::Outpaint::50::1::${hash}::SOLO`, "Zoom Out 2x", "🔍"),
+        button(`MJ::CustomZoom::${hash}`, "Custom Zoom", "🔍"),
+        button(`MJ::JOB::pan_left::1::${hash}::SOLO`, undefined, "⬅️"),
+        button(`MJ::JOB::pan_right::1::${hash}::SOLO`, undefined, "➡️"),
+      ],
+    },
+    {
+      type: 1,
+      components: [
+        button(`MJ::BOOKMARK::${hash}`, undefined, "❤️"),
+        { type: 2, style: 5, label: "Web", url: `https://www.midjourney.com/app/jobs/${hash}/` },
+      ],
+    },
+  ];
+}
+
+/** /describe's answer buttons: 1️⃣-4️⃣, 🔄, 🎉 Imagine all (discord-protocol.md §4.5). */
+export function describeButtons(): unknown[] {
+  return [
+    {
+      type: 1,
+      components: [1, 2, 3, 4].map((n) => button(`MJ::Job::PicReader::${n}`, undefined, `${n}\uFE0F\u20E3`)),
+    },
+    {
+      type: 1,
+      components: [
+        button("MJ::Picread::Retry", undefined, "🔄"),
+        button("MJ::Job::PicReader::all", "Imagine all", "🎉"),
+      ],
+    },
+  ];
+}
+
+/** /shorten's answer buttons: one per shortened prompt. */
+export function shortenButtons(): unknown[] {
+  return [
+    { type: 1, components: [1, 2, 3, 4, 5].map((n) => button(`MJ::Job::PromptAnalyzer::${n}`, String(n))) },
+  ];
 }
