@@ -9,6 +9,8 @@ const Env = z.object({
   SIM_ACCOUNTS: z.coerce.number().int().min(1).max(10_000).default(3),
   // Realistic pacing for demos; tests pass 0 in-process.
   SIM_STEP_DELAY_MS: z.coerce.number().int().min(0).default(1000),
+  // The last N accounts have Remix on, so pop-ups can be tried out.
+  SIM_REMIX_ACCOUNTS: z.coerce.number().int().min(0).default(1),
   SIM_HOST: z.string().default("127.0.0.1"),
 });
 
@@ -21,7 +23,9 @@ const env = parsed.data;
 const sim = await startSimulator({
   port: env.SIM_PORT,
   host: env.SIM_HOST,
-  accounts: env.SIM_ACCOUNTS,
+  accounts: Array.from({ length: env.SIM_ACCOUNTS }, (_, i) => ({
+    remix: i >= env.SIM_ACCOUNTS - env.SIM_REMIX_ACCOUNTS,
+  })),
   stepDelayMs: env.SIM_STEP_DELAY_MS,
   logger: pino({ name: "discord-sim", level: process.env.LOG_LEVEL ?? "info" }),
 });
@@ -31,10 +35,13 @@ const accounts = sim.accounts.map((a) => ({
   token: a.token,
   guildId: a.guildId,
   channelId: a.channelId,
+  remix: a.remix,
 }));
-console.log(JSON.stringify({ apiUrl: sim.apiUrl, gatewayUrl: sim.gatewayUrl, accounts }));
-console.log(`DISCORD_API_URL=${sim.apiUrl}`);
-console.log(`DISCORD_GATEWAY_URL=${sim.gatewayUrl}`);
+const { apiUrl, gatewayUrl, activityUrl } = sim;
+console.log(JSON.stringify({ apiUrl, gatewayUrl, activityUrl, accounts }));
+console.log(`DISCORD_API_URL=${apiUrl}`);
+console.log(`DISCORD_GATEWAY_URL=${gatewayUrl}`);
+console.log(`DISCORD_ACTIVITY_URL=${activityUrl}`);
 console.log(`MJ_ACCOUNTS='${JSON.stringify(accounts)}'`);
 
 const stop = async () => {
