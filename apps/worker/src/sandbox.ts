@@ -5,7 +5,7 @@ import type { AccountConfig } from "@mjg/shared";
 export async function startSandbox(options: { accounts: number; stepDelayMs: number }): Promise<{
   simulator: Simulator;
   accounts: AccountConfig[];
-  discord: { apiUrl: string; gatewayUrl: string };
+  discord: { apiUrl: string; gatewayUrl: string; activityUrl: string };
 }> {
   const simulator = await startSimulator({
     accounts: options.accounts,
@@ -15,7 +15,12 @@ export async function startSandbox(options: { accounts: number; stepDelayMs: num
   return {
     simulator,
     accounts: simulatedAccounts(simulator),
-    discord: { apiUrl: simulator.apiUrl, gatewayUrl: simulator.gatewayUrl },
+    discord: {
+      apiUrl: simulator.apiUrl,
+      gatewayUrl: simulator.gatewayUrl,
+      // The simulator serves the Vary (Region) editor API too (DISCORD_ACTIVITY_URL).
+      activityUrl: simulator.activityUrl,
+    },
   };
 }
 
@@ -28,6 +33,7 @@ export function simulatedAccounts(simulator: Simulator, extra: Partial<AccountCo
     channelId: account.channelId,
     concurrency: account.concurrency,
     queueSize: account.queueSize,
+    remix: account.remix,
     enabled: true,
     // The simulator is not Discord: no need to keep a human pace.
     minIntervalMs: 0,
