@@ -54,6 +54,8 @@ interface JobState {
   echoed?: string;
   /** Interactions of the click that opened a pop-up: never the job's own (its messages follow the submit). */
   staleInteractions: Set<string>;
+  /** Vary (Region) opened its editor; the mask goes over HTTP, so the click's interaction stays the job's. */
+  editorOpened?: boolean;
 }
 
 interface PendingFinal {
@@ -258,11 +260,11 @@ export class Correlator {
         ? undefined
         : this.oldest(
             [...this.jobs.values()].filter(
-              (s) => s.family === "region" && !s.job.progressMessageId && s.staleInteractions.size === 0,
+              (s) => s.family === "region" && !s.job.progressMessageId && !s.editorOpened,
             ),
           ));
     if (!state) return [];
-    this.clickOpenedPopUp(state, id);
+    state.editorOpened = true;
     return [{ type: "iframe", taskId: state.job.taskId, interactionId: id, customId }];
   }
 

@@ -297,6 +297,25 @@ describe("pop-ups", () => {
     expect(successes(create(c, strongResult))).toEqual([{ taskId: "strong", messageId: strongResult["id"] }]);
   });
 
+  it("after the mask is sent, Vary (Region)'s messages still answer the click's interaction", () => {
+    const region = click("region", "VARIATION", `MJ::Inpaint::1::${H_PARENT}::SOLO`);
+    const c = correlator(region);
+    c.onDispatch("INTERACTION_SUCCESS", { id: "710", nonce: region.nonce }, T0 + 50);
+    c.onDispatch(
+      "INTERACTION_IFRAME_MODAL_CREATE",
+      { id: "711", nonce: region.nonce, custom_id: "MJ::iframe::t", iframe_path: "/inpaint/" },
+      T0 + 100,
+    );
+    const result = botMessage({
+      id: idAt(T0 + 40_000),
+      interactionId: "710",
+      content: `**cat hat** - Vary (Region) by <@${USER}> (fast)`,
+      imageUrl: cdn(`u_${H_A}.png`),
+      jobHash: H_A,
+    });
+    expect(successes(create(c, result))).toEqual([{ taskId: "region", messageId: result["id"] }]);
+  });
+
   it("an iframe event without a nonce goes to the Vary (Region) click waiting for it", () => {
     const c = correlator(
       command("i", "IMAGINE", "dog"),
