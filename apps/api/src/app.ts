@@ -10,7 +10,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { adminRoutes, adminSecret, QueueCatalog } from "./admin/index.js";
 import { requireSecret } from "./http/auth.js";
-import { installErrorEnvelope } from "./http/envelope.js";
+import { frameworkErrorHandler, installErrorEnvelope } from "./http/envelope.js";
 import { healthRoutes, requireRedis } from "./http/health.js";
 import { installMetrics, type OverloadOptions } from "./http/metrics.js";
 import { installMultipart } from "./http/multipart.js";
@@ -55,6 +55,7 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     bodyLimit: options.bodyLimit ?? 262_144,
     routerOptions: { ignoreDuplicateSlashes: true, ignoreTrailingSlash: true },
     requestIdHeader: "x-request-id",
+    frameworkErrors: frameworkErrorHandler,
     serverFactory: (handler: RequestListener) => createServer({ maxHeaderSize: MAX_HEADER_BYTES }, handler),
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
 

@@ -1,10 +1,11 @@
 import underPressure from "@fastify/under-pressure";
-import { ERRORS, isAvailable, processMetrics, refusal } from "@mjg/shared";
+import { isAvailable, processMetrics } from "@mjg/shared";
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { requireAdmin } from "../admin/guard.js";
 import { DEPTH_STATES, type QueueCatalog } from "../admin/queues.js";
+import { sendOverloaded } from "./envelope.js";
 
 export interface OverloadOptions {
   /** Mean event-loop delay (ms) over a sample above which requests get 503; 0 turns the guard off. */
@@ -37,12 +38,7 @@ export async function installMetrics(app: FastifyInstance, options: MetricsOptio
       maxEventLoopDelay: overload.maxEventLoopDelayMs,
       sampleInterval: overload.sampleIntervalMs ?? 1_000,
       // Sent here; Fastify skips the route once the reply is out.
-      pressureHandler: (_request, reply) => {
-        reply
-          .status(ERRORS.OVERLOADED.status)
-          .header("retry-after", "5")
-          .send(refusal(ERRORS.OVERLOADED.message));
-      },
+      pressureHandler: (request, reply) => sendOverloaded(request, reply),
     });
   }
 

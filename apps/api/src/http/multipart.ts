@@ -42,9 +42,7 @@ async function readFields(request: FastifyRequest): Promise<Record<string, unkno
 // parser's (busboy) are plain errors about the bytes the client sent.
 function asBodyError(error: unknown): unknown {
   if (error instanceof ApiError) return error;
-  if (error instanceof Error && typeof (error as { code?: unknown }).code === "string") {
-    const code = (error as { code: string }).code;
-    if (code.startsWith("FST_")) return error;
-  }
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && code.startsWith("FST_")) return error;
   return new ApiError("INVALID_BODY", "malformed multipart/form-data");
 }
