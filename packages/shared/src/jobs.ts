@@ -6,10 +6,15 @@ export type TaskJob = z.infer<typeof TaskJobSchema>;
 
 export const TASK_JOB_NAME = "task";
 
-/** Job options for an account queue; the job id is the task id, so a task is queued at most once. */
+/** A task's job id: its task id; BullMQ refuses integer job ids, so a `/mj` numeric id gets a prefix. */
+export function taskJobId(taskId: string): string {
+  return /^\d+$/.test(taskId) ? `task-${taskId}` : taskId;
+}
+
+/** Job options for an account queue; the job id comes from the task id, so a task is queued at most once. */
 export function taskJobOptions(taskId: string) {
   return {
-    jobId: taskId,
+    jobId: taskJobId(taskId),
     // The task record outlives the job: keep queues small (Redis bytes per task).
     removeOnComplete: true,
     removeOnFail: { age: 24 * 3600, count: 10_000 },
