@@ -85,14 +85,15 @@ export function kindFits(
   switch (family) {
     case "upscale":
       if (parsed.kind !== "upscale") return false;
-      if (parsed.imageIndex !== null) return parsed.imageIndex === job.index;
+      if (parsed.imageIndex !== null) return parsed.imageIndex === quadrantOf(job);
       // "Upscaled (Subtle) by" is an HD upscale's; a plain "Upscaled by" is a legacy U's.
       return parsed.variant === null;
     case "upscale_hd":
       if (waiting && plain) return true;
       return parsed.kind === "upscale" && parsed.imageIndex === null && variantFits(job, parsed);
     case "variation":
-      if (parsed.kind === "variation" && parsed.imageIndex !== null) return parsed.imageIndex === job.index;
+      if (parsed.kind === "variation" && parsed.imageIndex !== null)
+        return parsed.imageIndex === quadrantOf(job);
       if (waiting && plain) return isSolo(job);
       // Results name no quadrant; with Remix mode on, a variation reads "Remix … by".
       return (
@@ -120,6 +121,13 @@ export function kindFits(
     default:
       return false;
   }
+}
+
+/** The image a button acts on: the job's index, else the custom id's (1 for "::SOLO" buttons, §2). */
+function quadrantOf(job: TrackedJob): number | undefined {
+  if (job.index !== undefined && job.index !== null) return job.index;
+  const match = job.customId ? /^MJ::JOB::[a-z0-9_]+::(\d)::/i.exec(job.customId) : null;
+  return match ? Number(match[1]) : undefined;
 }
 
 /** Buttons on an upscaled image end in "::SOLO" (one image), unlike grid U/V (§2). */

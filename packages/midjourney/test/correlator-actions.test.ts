@@ -120,6 +120,22 @@ describe("one-image buttons end on their own result", () => {
     expect(successes(create(c, strongGrid))).toEqual([{ taskId: "strong", messageId: strongGrid["id"] }]);
   });
 
+  it("Vary (Strong)'s 'Making variations for image #1' reply starts it, though the task has no quadrant", () => {
+    const strong = click("strong", "VARIATION", `MJ::JOB::high_variation::1::${H_PARENT}::SOLO`);
+    const c = correlator(strong);
+    const waiting = botMessage({
+      id: idAt(T0 + 1000),
+      ref: PARENT,
+      flags: 64,
+      content: `Making variations for image #1 with prompt **cat** - <@${USER}> (Waiting to start)`,
+    });
+    expect(create(c, waiting)).toMatchObject([
+      { type: "started", taskId: "strong", progressMessageId: waiting["id"] },
+    ]);
+    const progress = { ...waiting, content: `**cat** - Variations (Strong) by <@${USER}> (46%) (fast)` };
+    expect(update(c, progress)).toMatchObject([{ type: "progress", taskId: "strong", progress: 46 }]);
+  });
+
   it.skipIf(!hasFixtures)(
     "a zoom's waiting message reads like an imagine's (gw-11) and its result says 'Zoom Out by'",
     () => {
