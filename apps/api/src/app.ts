@@ -14,6 +14,7 @@ import { frameworkErrorHandler, installErrorEnvelope } from "./http/envelope.js"
 import { healthRoutes, requireRedis } from "./http/health.js";
 import { installMetrics, type OverloadOptions } from "./http/metrics.js";
 import { installMultipart } from "./http/multipart.js";
+import { mjApi } from "./mj/index.js";
 import { submitRoutes } from "./submit/route.js";
 import { TaskSubmitter } from "./submit/service.js";
 import { taskRoutes } from "./tasks/routes.js";
@@ -126,6 +127,15 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     api.addHook("onRequest", requireRedis(options.redis));
     submitRoutes(api, submitter, options.promptMaxLength ?? 6_000);
     taskRoutes(api, store, options.redis);
+  });
+  await mjApi(app, {
+    redis: options.redis,
+    keys: options.keys,
+    apiSecret: options.apiSecret,
+    store,
+    submitter,
+    directory: new AccountDirectory(options.redis, options.keys),
+    promptMaxLength: options.promptMaxLength ?? 6_000,
   });
 
   app.addHook("onClose", async () => submitter.close());

@@ -72,6 +72,8 @@ export const MJ_ERRORS = {
   UNKNOWN_ACTION_TYPE: { code: INVALID, status: 400, description: "未知的 Action 类型" },
   CUSTOM_ID_NOT_ON_PARENT: { code: INVALID, status: 400, description: "customId不在关联任务的按钮中" },
   ACTION_UNSUPPORTED: { code: INVALID, status: 400, description: "暂不支持该操作" },
+  ZOOM_INVALID: { code: INVALID, status: 400, description: "Custom Zoom 的 prompt 须含 --zoom 1 到 2" },
+  MASK_REQUIRED: { code: INVALID, status: 400, description: "maskBase64不能为空" },
   NOT_MODAL: { code: INVALID, status: 400, description: "任务不在等待弹窗确认的状态" },
   STATE_TOO_LONG: { code: INVALID, status: 400, description: "State参数过长，最大255字符" },
   NOTIFY_HOOK_TOO_LONG: { code: INVALID, status: 400, description: "NotifyHook参数过长，最大2000字符" },

@@ -13,6 +13,7 @@ import {
   type TaskJob,
   type TaskRecord,
   type TaskStore,
+  taskJobId,
   taskJobOptions,
 } from "@mjg/shared";
 import { type BannedWords, TranslationError, type Translator, translatePrompt } from "@mjg/translate";
@@ -157,6 +158,17 @@ export class TaskSubmitter {
       }
       return { record, account };
     }
+  }
+
+  /** Takes back a task made moments ago (a later step of the same request was refused). */
+  async discard({ record, account }: Submission): Promise<void> {
+    const job = await this.queueFor(account.id).getJob(taskJobId(record._id));
+    await job?.remove().catch(() => undefined);
+    await Promise.allSettled([
+      this.deps.store.remove(record._id),
+      this.deps.directory.release(account.id, record._id),
+      this.deps.connection.del(this.deps.keys.taskImages(record._id)),
+    ]);
   }
 
   /** Adds the task's job to its account queue (the job id is the task id: queued at most once). */
