@@ -35,6 +35,13 @@ export const redisEnv = {
   REDIS_PASSWORD: z.string().optional(),
   /** TLS to every node (a rediss:// REDIS_URL turns it on for one server as well). */
   REDIS_TLS: envBoolean.default(false),
+  /**
+   * A new task is acknowledged once this many replicas hold it (WAIT), so a master failing right
+   * after a submit loses no acknowledged task. 0: don't wait (no replicas).
+   */
+  REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(10).default(0),
+  /** Longest wait for those replicas (ms); past it the task is acknowledged anyway. */
+  REDIS_WAIT_TIMEOUT_MS: z.coerce.number().int().min(1).max(10_000).default(200),
 };
 
 /** Variables every process reads. */

@@ -18,6 +18,9 @@ export interface RedisSettings {
   username?: string | undefined;
   password?: string | undefined;
   tls?: boolean | undefined;
+  /** Replicas that must hold a new task before it is acknowledged, and how long to wait for them. */
+  waitReplicas?: number | undefined;
+  waitTimeoutMs?: number | undefined;
 }
 
 /** The Redis settings of this process's environment (validated like every other variable). */
@@ -28,6 +31,8 @@ export function redisSettings(source: Record<string, string | undefined> = proce
     username: env.REDIS_USERNAME,
     password: env.REDIS_PASSWORD,
     tls: env.REDIS_TLS,
+    waitReplicas: env.REDIS_WAIT_REPLICAS,
+    waitTimeoutMs: env.REDIS_WAIT_TIMEOUT_MS,
   };
 }
 
@@ -52,14 +57,38 @@ export function connectRedis(url: string, options: RedisConnectOptions = {}): Re
     // Reconnect forever with a capped delay: Redis coming back must heal every process.
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
   };
-  if (settings.clusterNodes && settings.clusterNodes.length > 0) {
-    return connectCluster(
-      settings.clusterNodes,
-      { ...base, ...auth, ...perMode.node },
-      options,
-    ) as unknown as Redis;
-  }
-  return new Redis(url, { ...base, ...perMode.node, ...perMode.client, ...auth });
+  const client =
+    settings.clusterNodes && settings.clusterNodes.length > 0
+      ? (connectCluster(
+          settings.clusterNodes,
+          { ...base, ...auth, ...perMode.node },
+          options,
+        ) as unknown as Redis)
+      : new Redis(url, { ...base, ...perMode.node, ...perMode.client, ...auth });
+  replicaAcks.set(client, { replicas: settings.waitReplicas ?? 0, timeoutMs: settings.waitTimeoutMs ?? 200 });
+  return client;
+}
+
+const replicaAcks = new WeakMap<Redis, { replicas: number; timeoutMs: number }>();
+
+/** The replica acknowledgement (WAIT) the connection was configured with; null when it waits for none. */
+export function replicaAck(redis: Redis): { replicas: number; timeoutMs: number } | null {
+  const ack = replicaAcks.get(redis);
+  return ack && ack.replicas > 0 ? ack : null;
+}
+
+/**
+ * Waits until the configured number of replicas hold every write this process sent to the master of
+ * `key`. WAIT counts the writes of one connection; a pipeline goes to the key's master over the
+ * connection the writes took, so WAIT rides in a pipeline behind a read of that key.
+ */
+export async function waitForReplicas(redis: Redis, key: string): Promise<number> {
+  const ack = replicaAck(redis);
+  if (!ack) return 0;
+  const results = await redis.pipeline().exists(key).call("WAIT", ack.replicas, ack.timeoutMs).exec();
+  const failed = results?.find(([error]) => error);
+  if (failed) throw failed[0];
+  return Number(results?.[1]?.[1] ?? 0);
 }
 
 function modeOptions(options: RedisConnectOptions): { node: RedisOptions; client: RedisOptions } {

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { INDEX_SHARDS, indexShard, type KeySpace } from "./keys.js";
-import { isCluster, RedisScript } from "./redis.js";
+import { isCluster, RedisScript, waitForReplicas } from "./redis.js";
 import { applyPatch, type TaskPatch } from "./state.js";
 import { isTerminal, type TaskAction, type TaskRecord, type TaskStatus, withDefaults } from "./task.js";
 
@@ -67,12 +67,16 @@ export class TaskStore {
    * Writes a new record: first its list entry and deadline (one MULTI on the index shard), then the
    * record itself. On a cluster the two parts live in different slots; a process dying between them
    * leaves index entries without a record, which `list` skips and later drops and the sweeper clears
-   * (see `indexNew`), never a record that is missing from the list or would never time out.
+   * (see `indexNew`), never a record that is missing from the list or would never time out. With
+   * REDIS_WAIT_REPLICAS, each part is on that many replicas before the next: a master failing after
+   * the submit was acknowledged loses neither the record nor its deadline.
    */
   async create(record: TaskRecord): Promise<void> {
     await this.indexNew(record);
-    const written = await this.redis.set(this.keys.task(record._id), JSON.stringify(record), "NX");
+    const key = this.keys.task(record._id);
+    const written = await this.redis.set(key, JSON.stringify(record), "NX");
     if (written !== "OK") throw new TaskExistsError(record._id);
+    await waitForReplicas(this.redis, key);
   }
 
   /**
@@ -88,6 +92,7 @@ export class TaskStore {
       .exec();
     const failed = results?.find(([error]) => error);
     if (failed) throw failed[0];
+    await waitForReplicas(this.redis, this.keys.deadlines(shard));
   }
 
   /** Undoes `create` when the task could not be queued: the record goes first, so no half-written task is ever visible. */
