@@ -30,8 +30,8 @@ function task(submitTime: number) {
 }
 
 async function slotOwners(): Promise<{ start: number; end: number; port: number }[]> {
-  const slots = (await redis.cluster("SLOTS")) as [number, number, [string, number]][];
-  return slots.map(([start, end, [, port]]) => ({ start, end, port }));
+  const slots = await redis.cluster("SLOTS");
+  return slots.map(([start, end, master]) => ({ start, end, port: master![1] }));
 }
 
 async function masterOf(key: string): Promise<number> {
