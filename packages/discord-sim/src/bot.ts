@@ -290,9 +290,9 @@ export class MidjourneyBot {
     req: Req,
     prompt: string,
     failure: FailureKind | undefined,
+    checkText = req.commandName === "imagine",
   ): boolean {
-    const problem =
-      req.commandName === "imagine" ? checkPrompt(prompt, this.deps.settings.bannedWords) : null;
+    const problem = checkText ? checkPrompt(prompt, this.deps.settings.bannedWords) : null;
     const kind = failure ?? (problem ? problem.kind : undefined);
     const reply = (title: string, description: string, components?: ActionRow[]) =>
       this.later(() =>
@@ -419,8 +419,7 @@ export class MidjourneyBot {
     this.acknowledge(state, req.interactionId, req.nonce);
     const failure = this.takeFailure(state);
     // Prompt checks apply to typed prompts; a blend prompt is only links and --ar.
-    const checked = { ...req, commandName: commandName === "imagine" ? "imagine" : undefined };
-    if (this.rejectUpFront(state, checked, input.prompt, failure)) return;
+    if (this.rejectUpFront(state, req, input.prompt, failure, commandName === "imagine")) return;
     const admission = this.admit(state);
     if (admission === "full") {
       this.queueFull(state, req, input.prompt);
