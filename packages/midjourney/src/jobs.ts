@@ -22,7 +22,10 @@ export interface TrackedJob {
   taskId: string;
   action: TaskAction;
   nonce: string;
-  /** The prompt we sent (IMAGINE) or the parent's prompt (UPSCALE / VARIATION / REROLL). */
+  /**
+   * The prompt we sent (IMAGINE, SHORTEN), the parent's prompt (button jobs), or the prompt typed into
+   * a pop-up once it is submitted; "" when Midjourney writes its own (DESCRIBE, BLEND).
+   */
   prompt: string;
   /** UPSCALE / VARIATION / REROLL: the message whose button was clicked. */
   parentMessageId?: string;
