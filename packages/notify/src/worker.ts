@@ -1,11 +1,12 @@
 import type { KeySpace, Logger } from "@mjg/shared";
-import { type Job, UnrecoverableError, Worker } from "bullmq";
+import { type Job, Queue, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Agent } from "undici";
 import { type DeliveryAttempt, recordAttempt } from "./attempts.js";
 import { retryDelayMs } from "./backoff.js";
 import { type DeliveryOptions, deliverOnce, deliveryAgent } from "./deliver.js";
 import { type CallbackJob, CallbackJobSchema } from "./events.js";
+import { finishMjLink, MJ_JOB_NAME, MjChainJobSchema, mjLinkJobId, takeMjState } from "./mj.js";
 import type { NotifySettings } from "./settings.js";
 
 /** Thrown by the processor to ask BullMQ for a retry after exactly `delayMs`. */
@@ -50,6 +51,8 @@ export type DeliveryOutcome = "delivered" | "gone" | "refused" | "retry";
 export class CallbackWorker {
   private worker: Worker | null = null;
   private agent: Agent | null = null;
+  /** Producer handle for the next link of a `/mj` chain. */
+  private links: Queue | null = null;
   private readonly delivery: DeliveryOptions;
 
   constructor(private readonly opts: CallbackWorkerOptions) {
@@ -85,11 +88,14 @@ export class CallbackWorker {
   async close(): Promise<void> {
     await this.worker?.close();
     await this.agent?.close();
+    await this.links?.close();
+    this.links = null;
     this.worker = null;
     this.agent = null;
   }
 
-  private async process(job: Job): Promise<{ status: number }> {
+  private async process(job: Job): Promise<{ status: number } | null> {
+    if (job.name === MJ_JOB_NAME) return this.processMjLink(job);
     const parsed = CallbackJobSchema.safeParse(job.data);
     // A job no version of this code could deliver: fail it for inspection rather than retry it.
     if (!parsed.success) throw new UnrecoverableError(`refused: malformed callback job ${job.id}`);
@@ -140,6 +146,89 @@ export class CallbackWorker {
         throw new RetryDeliveryError(error, delay);
       }
     }
+  }
+
+  /**
+   * One link of a `/mj` task's chain: delivers the newest waiting state (a retry too, so a state
+   * superseded while its delivery failed is never sent after the newer one), then hands over to
+   * the next link if a newer state arrived meanwhile.
+   */
+  private async processMjLink(job: Job): Promise<{ status: number } | null> {
+    const parsed = MjChainJobSchema.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`refused: malformed callback job ${job.id}`);
+    const link = parsed.data;
+    const { redis, keys } = this.opts;
+    const taken = await takeMjState(redis, keys, link);
+    if (!taken) return null;
+    const { job: data, order } = taken;
+    const attempt = job.attemptsMade + 1;
+    const outcome = await deliverOnce(data, this.agent!, this.delivery);
+    const at = Date.now();
+    this.opts.onAttempt?.(outcome.kind);
+    const record = (fields: Pick<DeliveryAttempt, "status" | "error" | "nextAttemptAt" | "delivered">) =>
+      recordAttempt(
+        redis,
+        keys,
+        data.taskId,
+        { at, eventId: data.eventId, event: data.event, url: data.url, attempt, ...fields },
+        this.opts.retentionMs,
+      );
+    const next = async (consumed: boolean) => {
+      const seq = await finishMjLink(redis, keys, link, order, consumed);
+      if (seq > 0) await this.addMjLink(link.taskId, seq, job);
+    };
+    switch (outcome.kind) {
+      case "delivered":
+        await record({ status: outcome.status, error: null, nextAttemptAt: null, delivered: true });
+        await next(true);
+        this.log(data, attempt, "info", "callback delivered", { status: outcome.status });
+        return { status: outcome.status };
+      case "gone":
+        await record({
+          status: outcome.status,
+          error: "410 Gone: stopped",
+          nextAttemptAt: null,
+          delivered: false,
+        });
+        await next(true);
+        throw new UnrecoverableError("gone: receiver answered 410");
+      case "refused":
+        await record({ status: null, error: outcome.error, nextAttemptAt: null, delivered: false });
+        await next(true);
+        throw new UnrecoverableError(
+          outcome.error.startsWith("refused:") ? outcome.error : `refused: ${outcome.error}`,
+        );
+      case "retry": {
+        const error = outcome.error ?? "failed";
+        const delay = retryDelayMs(attempt, this.opts.settings.backoffSeconds, outcome.retryAfterMs);
+        await record({
+          status: outcome.status,
+          error,
+          nextAttemptAt: delay === null ? null : at + delay,
+          delivered: false,
+        });
+        this.log(data, attempt, "warn", "callback attempt failed", { status: outcome.status, error, delay });
+        if (delay === null) {
+          // Given up, but kept pending: a replay or the task's next state delivers it.
+          await next(false);
+          throw new UnrecoverableError(`exhausted after ${attempt} attempts: ${error}`);
+        }
+        throw new RetryDeliveryError(error, delay);
+      }
+    }
+  }
+
+  private async addMjLink(taskId: string, seq: number, from: Job): Promise<void> {
+    this.links ??= new Queue(this.opts.keys.notifyQueue, {
+      connection: this.opts.connection,
+      prefix: this.opts.keys.prefix,
+    });
+    const { attempts, backoff, removeOnComplete, removeOnFail } = from.opts;
+    await this.links.add(
+      MJ_JOB_NAME,
+      { taskId, seq },
+      { attempts, backoff, removeOnComplete, removeOnFail, jobId: mjLinkJobId(taskId, seq) },
+    );
   }
 
   private log(
