@@ -56,6 +56,7 @@ interface ButtonTask {
 // Parents a U / V / reroll of `/mj/submit/change` may start from (contract §2.3).
 const CHANGEABLE: ReadonlySet<TaskAction> = new Set(["IMAGINE", "VARIATION", "REROLL", "BLEND"]);
 const CUSTOM_ZOOM = /^MJ::CustomZoom::/i;
+const NUMBERED = /^MJ::Job::(?:PicReader|PromptAnalyzer)::(\d+)$/i;
 const ZOOM_FLAG = /(?:^|\s)--zoom\s+(\d+(?:\.\d+)?)(?=\s|$)/i;
 
 /** The `/mj` submit side: validated input in, tasks through the shared submitter, envelopes out. */
@@ -181,7 +182,11 @@ export class MjSubmitService {
     if (task.status !== "MODAL") throw new MjError("NOT_MODAL");
     const customId = task.params.customId ?? "";
     const plan = planButton(customId, task.action);
-    const typed = input.prompt ?? task.prompt?.trim() ?? task.finalPrompt?.trim();
+    // Blank: the task's prompt, then its finalPrompt; a numbered prompt's pop-up shows that prompt.
+    const fallback = NUMBERED.test(customId)
+      ? task.finalPrompt?.trim()
+      : task.prompt?.trim() || task.finalPrompt?.trim();
+    const typed = input.prompt ?? fallback;
     if (!typed) throw new MjError("PROMPT_REQUIRED");
     if (CUSTOM_ZOOM.test(customId)) {
       const zoom = Number(ZOOM_FLAG.exec(typed)?.[1]);
@@ -263,7 +268,7 @@ export class MjSubmitService {
 
   /** What a pop-up is pre-filled with: the n-th prompt for PicReader / PromptAnalyzer, else the parent's. */
   private popupPrompt(parent: TaskRecord, customId: string): string | null {
-    const numbered = /^MJ::Job::(?:PicReader|PromptAnalyzer)::(\d+)$/i.exec(customId);
+    const numbered = NUMBERED.exec(customId);
     if (numbered) return picReaderPrompts(parent.finalPrompt ?? "")[Number(numbered[1]) - 1] ?? null;
     return parent.finalPrompt ?? parent.promptEn ?? parent.prompt;
   }
