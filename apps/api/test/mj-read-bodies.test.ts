@@ -27,6 +27,14 @@ const SEED_ROUTES = [
   "/api/v1/task/callbacks",
 ];
 
+const MJ_ROUTES = [
+  "/mj/submit/imagine",
+  "/mj-fast/mj/submit/imagine",
+  "/mj/task/list-by-condition",
+  "/mj-relax/mj/task/list-by-ids",
+  "/mj/task/1700000000000123/cancel",
+];
+
 async function post(path: string, contentType: string, body: string) {
   const response = await fetch(`${h.url}${path}`, {
     method: "POST",
@@ -45,6 +53,22 @@ describe("a malformed multipart body is the client's mistake, answered 400 on ev
         expect(answer.body, path).toEqual({
           code: 0,
           description: expect.stringContaining("could not be read"),
+        });
+      }
+      expect(await taskKeys(h)).toEqual([]);
+    });
+  }
+
+  for (const [name, contentType, body] of MALFORMED) {
+    it(`refuses ${name} on the /mj routes in the /mj envelope, code 4`, async () => {
+      for (const path of MJ_ROUTES) {
+        const answer = await post(path, contentType, body);
+        expect(answer.status, path).toBe(400);
+        expect(answer.body, path).toEqual({
+          code: 4,
+          description: expect.any(String),
+          result: null,
+          properties: {},
         });
       }
       expect(await taskKeys(h)).toEqual([]);
