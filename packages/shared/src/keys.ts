@@ -5,7 +5,7 @@
  * an account's keys and its BullMQ queue share `{acct-<accountId>}` (BullMQ builds its keys as
  * `<prefix>:<queueName>:…`, and the queue name carries the braces), so each Lua script and
  * MULTI touches one slot. The task list and deadline indexes are cut into INDEX_SHARDS shards; shard n of
- * both shares the tag `{idx-n}`, so a new task's two index entries are written in one MULTI, and the
+ * both shares one tag (`{idx-n.<salt>}`, see INDEX_TAGS), so a new task's two index entries are written in one MULTI, and the
  * index load spreads over the masters. The account registry and the worker list stay single keys: a few
  * hundred entries, read once a second or less.
  */
@@ -55,6 +55,30 @@ export function indexShard(taskId: string): number {
   return (hash >>> 0) % INDEX_SHARDS;
 }
 
+/** Redis Cluster's key slot of a hash tag: CRC16 (XMODEM) mod 16384. */
+export function hashSlot(tag: string): number {
+  let crc = 0;
+  for (const byte of Buffer.from(tag)) {
+    crc ^= byte << 8;
+    for (let bit = 0; bit < 8; bit++)
+      crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc % 16_384;
+}
+
+/**
+ * Hash tags of the index shards, shard n's in the n-th sixteenth of the slot range: masters own
+ * contiguous slot ranges, so the shards spread as evenly as they can (5/5/6 on three masters, where
+ * the plain tags `idx-0`…`idx-15` land 9/4/3).
+ */
+const INDEX_TAGS = Array.from({ length: INDEX_SHARDS }, (_, shard) => {
+  const width = 16_384 / INDEX_SHARDS;
+  for (let salt = 0; ; salt++) {
+    const tag = `idx-${shard}.${salt}`;
+    if (Math.floor(hashSlot(tag) / width) === shard) return tag;
+  }
+});
+
 export const ACCOUNT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function keySpace(prefix = "mj"): KeySpace {
@@ -64,8 +88,8 @@ export function keySpace(prefix = "mj"): KeySpace {
     task: (id) => `${prefix}:task:{${id}}`,
     taskCallbacks: (id) => `${prefix}:task:{${id}}:callbacks`,
     taskImages: (id) => `${prefix}:task:{${id}}:images`,
-    taskIndex: (shard) => `${prefix}:tasks:{idx-${shard}}`,
-    deadlines: (shard) => `${prefix}:deadlines:{idx-${shard}}`,
+    taskIndex: (shard) => `${prefix}:tasks:{${INDEX_TAGS[shard]}}`,
+    deadlines: (shard) => `${prefix}:deadlines:{${INDEX_TAGS[shard]}}`,
     legacyTaskIndex: `${prefix}:tasks`,
     legacyDeadlines: `${prefix}:deadlines`,
     accounts: `${prefix}:accounts`,
