@@ -2,6 +2,7 @@ import { notifySettings } from "@mjg/notify";
 import { createLogger, keySpace, taskDurations } from "@mjg/shared";
 import type { Logger } from "pino";
 import { loadAccounts } from "./accounts/config.js";
+import type { DiscordEndpoints } from "./accounts/runtime.js";
 import type { WorkerEnv } from "./env.js";
 import { startSandbox } from "./sandbox.js";
 import { startWorker } from "./worker.js";
@@ -10,7 +11,11 @@ import { startWorker } from "./worker.js";
 export async function serveWorker(env: WorkerEnv, logger: Logger = createLogger("worker", env.LOG_LEVEL)) {
   let accounts = loadAccounts(env);
   const sandbox = accounts === null;
-  let discord = { apiUrl: env.DISCORD_API_URL, gatewayUrl: env.DISCORD_GATEWAY_URL };
+  let discord: DiscordEndpoints = {
+    apiUrl: env.DISCORD_API_URL,
+    gatewayUrl: env.DISCORD_GATEWAY_URL,
+    activityUrl: env.DISCORD_ACTIVITY_URL,
+  };
   let closeSandbox = async () => {};
   if (!accounts) {
     const simulated = await startSandbox({ accounts: env.SIM_ACCOUNTS, stepDelayMs: env.SIM_STEP_DELAY_MS });

@@ -13,7 +13,7 @@ import type { Logger } from "pino";
 import { AccountLeases } from "./accounts/lease.js";
 import { AccountOwner } from "./accounts/owner.js";
 import { PacingGate } from "./accounts/pacing.js";
-import { AccountRuntime } from "./accounts/runtime.js";
+import { AccountRuntime, type DiscordEndpoints } from "./accounts/runtime.js";
 import { type OpsServer, startOpsServer, WorkerMetrics, workerReadiness } from "./ops/index.js";
 import { TaskLifecycle } from "./tasks/lifecycle.js";
 import { TimeoutSweeper } from "./tasks/sweeper.js";
@@ -22,7 +22,7 @@ export interface WorkerOptions {
   redisUrl: string;
   keys: KeySpace;
   accounts: AccountConfig[];
-  discord: { apiUrl: string; gatewayUrl: string };
+  discord: DiscordEndpoints;
   notify: NotifySettings;
   logger: Logger;
   workerId?: string;

@@ -84,7 +84,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         redisUrl: TEST_REDIS_URL,
         keys,
         accounts,
-        discord: { apiUrl: sim.apiUrl, gatewayUrl: sim.gatewayUrl },
+        discord: { apiUrl: sim.apiUrl, gatewayUrl: sim.gatewayUrl, activityUrl: sim.activityUrl },
         notify: notifySettings(
           parseEnv(notifyEnv, {
             NOTIFY_ALLOW_PRIVATE: "true",

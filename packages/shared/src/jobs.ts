@@ -5,6 +5,13 @@ export const TaskJobSchema = z.object({ taskId: z.string() });
 export type TaskJob = z.infer<typeof TaskJobSchema>;
 
 export const TASK_JOB_NAME = "task";
+/** A request to read a finished task's seed (`/mj/task/{id}/image-seed`), on the task's account queue. */
+export const SEED_JOB_NAME = "seed";
+
+/** Seed requests: one at a time per task, gone once answered. */
+export function seedJobOptions(taskId: string) {
+  return { jobId: `seed-${taskId}`, removeOnComplete: true, removeOnFail: true, attempts: 1 };
+}
 
 /** A task's job id: its task id; BullMQ refuses integer job ids, so a `/mj` numeric id gets a prefix. */
 export function taskJobId(taskId: string): string {

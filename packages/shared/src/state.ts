@@ -29,8 +29,18 @@ export class IllegalTransitionError extends Error {
   }
 }
 
-/** Applies a patch through the state machine; terminal records never change again. */
+// Facts read later about a finished job (its seed) may be added to a terminal record; nothing else.
+const ANNOTATIONS: ReadonlySet<string> = new Set(["seed"]);
+
+function isAnnotation(patch: TaskPatch): boolean {
+  const fields = Object.keys(patch);
+  return fields.length > 0 && fields.every((field) => ANNOTATIONS.has(field));
+}
+
+/** Applies a patch through the state machine; terminal records never change again (but for annotations). */
 export function applyPatch(record: TaskRecord, patch: TaskPatch): TaskRecord {
+  if (isTerminal(record.status) && isAnnotation(patch))
+    return { ...record, seed: patch.seed ?? record.seed, rev: record.rev + 1 };
   const to = patch.status ?? record.status;
   if (isTerminal(record.status) || !canTransition(record.status, to)) {
     throw new IllegalTransitionError(record.status, to);

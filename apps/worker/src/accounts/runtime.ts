@@ -1,15 +1,21 @@
 import { DiscordRest, GatewayClient, type GatewayFatal } from "@mjg/discord-client";
 import {
   type ApplicationCommand,
+  type CommandName,
   type CorrelationEffect,
   Correlator,
-  DEFAULT_IMAGINE_COMMAND,
+  defaultCommand,
   findCommand,
+  MIDJOURNEY_APPLICATION_ID,
+  NIJI_APPLICATION_ID,
 } from "@mjg/midjourney";
 import {
   type AccountConfig,
   type AccountDirectory,
+  type BotType,
+  isTerminal,
   type KeySpace,
+  SEED_JOB_NAME,
   TASK_JOB_NAME,
   type TaskJob,
   type TaskStore,
@@ -20,12 +26,13 @@ import type { Logger } from "pino";
 import { effectPatch } from "../tasks/effects.js";
 import type { TaskLifecycle } from "../tasks/lifecycle.js";
 import { TaskProcessor } from "../tasks/processor.js";
+import { SeedLookup } from "../tasks/seed.js";
 import type { PacingGate } from "./pacing.js";
 import { RunningSlots } from "./slots.js";
 
 export interface RuntimeDeps {
   account: AccountConfig;
-  discord: { apiUrl: string; gatewayUrl: string };
+  discord: DiscordEndpoints;
   store: TaskStore;
   directory: AccountDirectory;
   lifecycle: TaskLifecycle;
@@ -38,6 +45,14 @@ export interface RuntimeDeps {
   timeoutMs: number;
   jobLockMs: number;
   queueFullRetryMs: number;
+}
+
+/** Where Discord is: REST, gateway, and Midjourney's activity host (Vary Region). */
+export interface DiscordEndpoints {
+  apiUrl: string;
+  gatewayUrl: string;
+  /** @defaultValue https://936929561302675456.discordsays.com */
+  activityUrl?: string;
 }
 
 export type Waiter = (outcome: WaitOutcome) => void;
@@ -76,7 +91,9 @@ export class AccountRuntime {
   private readonly effectChains = new Map<string, Promise<void>>();
   private tickTimer: NodeJS.Timeout | null = null;
   private lastRecheck = 0;
-  private command: ApplicationCommand | null = null;
+  /** Commands read from the index, by application and name. */
+  private readonly commands = new Map<string, ApplicationCommand>();
+  private readonly seeds: SeedLookup;
   private disabled: string | null = null;
   private stopping = false;
   private handingBack = false;
@@ -97,6 +114,7 @@ export class AccountRuntime {
     this.correlator = new Correlator({ channelId: account.channelId });
     this.slots = new RunningSlots(deps.bullConnection, deps.keys);
     this.processor = new TaskProcessor(this, deps);
+    this.seeds = new SeedLookup(this, deps);
   }
 
   get id(): string {
@@ -221,16 +239,30 @@ export class AccountRuntime {
     return failed;
   }
 
-  async imagineCommand(refresh = false): Promise<ApplicationCommand> {
-    if (this.command && !refresh) return this.command;
+  /**
+   * A Midjourney (or niji) command as the application-command index names it today: ids and versions
+   * change, so they are read from the index, refreshed when Discord calls one outdated (§1.2).
+   */
+  async command(
+    name: CommandName,
+    botType: BotType = "MID_JOURNEY",
+    refresh = false,
+  ): Promise<ApplicationCommand> {
+    const applicationId = botType === "NIJI_JOURNEY" ? NIJI_APPLICATION_ID : MIDJOURNEY_APPLICATION_ID;
+    const key = `${applicationId}:${name}`;
+    const known = this.commands.get(key);
+    if (known && !refresh) return known;
+    if (refresh) this.commands.clear();
+    let command: ApplicationCommand;
     try {
       const index = await this.rest.applicationCommandIndex(this.deps.account.guildId);
-      this.command = findCommand(index, "imagine") ?? DEFAULT_IMAGINE_COMMAND;
+      command = findCommand(index, name, applicationId) ?? defaultCommand(name, applicationId);
     } catch (error) {
       this.log.warn({ err: (error as Error).message }, "command index unavailable; using known ids");
-      this.command = DEFAULT_IMAGINE_COMMAND;
+      command = defaultCommand(name, applicationId);
     }
-    return this.command;
+    this.commands.set(key, command);
+    return command;
   }
 
   /** Resolves when the task ends, is asked to be resent, or the runtime stops. */
@@ -260,10 +292,12 @@ export class AccountRuntime {
   }
 
   private async process(job: Job<TaskJob>, token: string | undefined): Promise<void> {
-    if (job.name !== TASK_JOB_NAME) throw new Error(`unknown job ${job.name}`);
+    if (job.name !== TASK_JOB_NAME && job.name !== SEED_JOB_NAME) throw new Error(`unknown job ${job.name}`);
     // A job fetched while stopping is left untouched for the next owner.
     if (this.stopping) return HANDED_BACK;
     const taskId = job.data.taskId;
+    // Reading a finished job's seed sends one /show: no running slot, no correlation.
+    if (job.name === SEED_JOB_NAME) return this.seeds.lookup(taskId);
     this.active.add(taskId);
     let outcome: "busy" | undefined;
     try {
@@ -287,6 +321,7 @@ export class AccountRuntime {
   }
 
   private onDispatch(t: string, d: unknown): void {
+    this.seeds.onDispatch(t, d);
     this.applyEffects(this.correlator.onDispatch(t, d, Date.now()));
   }
 
@@ -321,11 +356,13 @@ export class AccountRuntime {
   private async applyEffect(taskId: string, effect: CorrelationEffect): Promise<void> {
     if (effect.type === "retry") return this.release(taskId, { kind: "retry", reason: effect.reason });
     if (effect.type === "queued") return;
+    if (effect.type === "modal" || effect.type === "iframe")
+      return this.processor.modals.onPopup(taskId, effect);
     const record = await this.deps.lifecycle.change(taskId, (current) =>
       effectPatch(current, effect, Date.now()),
     );
     if (effect.type === "account") await this.disable(effect.reason);
-    if (record && (record.status === "SUCCESS" || record.status === "FAILURE")) {
+    if (record && isTerminal(record.status)) {
       this.release(taskId, { kind: "ended" });
     }
   }

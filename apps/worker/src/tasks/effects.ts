@@ -23,6 +23,7 @@ export function effectPatch(record: TaskRecord, effect: CorrelationEffect, now: 
         status: "IN_PROGRESS",
         progress: `${Math.max(effect.progress, progressPercent(record.progress))}%`,
         startTime: record.startTime ?? now,
+        ...(effect.previewUrl ? { previewUrl: effect.previewUrl } : {}),
         discord: { progressMessageId: effect.progressMessageId },
       };
     }
@@ -34,6 +35,9 @@ export function effectPatch(record: TaskRecord, effect: CorrelationEffect, now: 
         hash: effect.result.jobHash,
         taskId: effect.result.messageId,
         content: effect.result.prompt ?? effect.result.content,
+        // /describe and /shorten answer in text; everything else echoes the prompt it ran.
+        finalPrompt: effect.result.text ?? effect.result.prompt ?? record.finalPrompt,
+        buttons: effect.result.buttons,
         startTime: record.startTime ?? now,
         finishTime: now,
         discord: { messageId: effect.result.messageId, messageFlags: effect.result.messageFlags },
@@ -43,19 +47,25 @@ export function effectPatch(record: TaskRecord, effect: CorrelationEffect, now: 
       return { status: "FAILURE", failReason: effect.reason, finishTime: now };
     case "retry":
     case "queued":
+    case "modal":
+    case "iframe":
       return null;
   }
 }
 
 /** The correlator's view of a task, rebuilt from the record (also after a crash, by a new owner). */
 export function trackedJob(record: TaskRecord, parent: TaskRecord | null): TrackedJob {
-  const prompt = record.promptEn ?? record.prompt ?? parent?.promptEn ?? parent?.prompt ?? "";
+  const prompt =
+    record.params.modalPrompt ?? record.promptEn ?? record.prompt ?? parent?.promptEn ?? parent?.prompt ?? "";
+  // After a pop-up was submitted, Midjourney's messages carry the submit's nonce, not the click's.
+  const { discord } = record;
   return {
     taskId: record._id,
     action: record.action,
-    nonce: record.discord.nonce ?? "",
+    nonce: discord.modalNonce ?? discord.nonce ?? "",
     prompt,
-    sentAt: record.discord.sentAt ?? record.submitTime,
+    sentAt: discord.modalSentAt ?? discord.sentAt ?? record.submitTime,
+    ...(record.params.customId ? { customId: record.params.customId } : {}),
     ...(parent?.discord.messageId ? { parentMessageId: parent.discord.messageId } : {}),
     ...(record.index !== null ? { index: record.index } : {}),
     ...(record.discord.interactionId ? { interactionId: record.discord.interactionId } : {}),

@@ -1,29 +1,27 @@
 import type { InteractionResult } from "@mjg/discord-client";
-import {
-  buttonInteraction,
-  type GridIndex,
-  imagineInteraction,
-  nextSnowflake,
-  upsampleCustomId,
-  variationCustomId,
-} from "@mjg/midjourney";
+import { nextSnowflake } from "@mjg/midjourney";
 import { isTerminal, type TaskRecord } from "@mjg/shared";
 import type { Logger } from "pino";
 import { sleep } from "../accounts/pacing.js";
 import { type AccountRuntime, HANDED_BACK, type RuntimeDeps, type WaitOutcome } from "../accounts/runtime.js";
 import { trackedJob } from "./effects.js";
+import { type Prepared, prepareInteraction, type SendContext } from "./interactions.js";
+import { ModalSubmitter } from "./modal.js";
+import { runUpload } from "./upload.js";
 
 const SERVER_ERROR_RETRIES = 3;
 
 /** Runs one task on its account: send the interaction once, then wait for Midjourney's answer. */
 export class TaskProcessor {
   private readonly log: Logger;
+  readonly modals: ModalSubmitter;
 
   constructor(
     private readonly runtime: AccountRuntime,
     private readonly deps: RuntimeDeps,
   ) {
     this.log = deps.logger.child({ account: deps.account.id });
+    this.modals = new ModalSubmitter(runtime, deps);
   }
 
   /** "busy": every running slot of the account is taken (by tasks handed over from another owner). */
@@ -44,8 +42,15 @@ export class TaskProcessor {
       await lifecycle.settle(record);
       return;
     }
+    // A MODAL task's job is only added once its pop-up has a prompt; a stray job waits for nothing.
+    if (record.status === "MODAL") return;
     const deadline = record.submitTime + this.deps.timeoutMs;
     const parent = record.parentId ? await store.get(record.parentId) : null;
+
+    if (record.action === "UPLOAD") {
+      await runUpload(record, this.sendContext(record), this.deps);
+      return;
+    }
 
     if (record.discord.nonce && record.discord.sentAt) {
       // Sent before by a worker that died or handed the task back: watch, never send twice.
@@ -53,6 +58,7 @@ export class TaskProcessor {
       const waiting = this.waitUntil(taskId, deadline);
       this.runtime.correlator.track(trackedJob(record, parent));
       await this.runtime.slots.hold(this.deps.account.id, taskId, deadline);
+      await this.modals.resume(record, parent);
       await this.runtime.catchUp();
       await this.finish(taskId, await waiting);
       return;
@@ -165,14 +171,27 @@ export class TaskProcessor {
     const taskId = record._id;
     let serverErrors = 0;
     let refreshedCommand = false;
+    let prepared: Prepared | null = null;
     for (;;) {
       // A stopping runtime sends nothing new: the next owner sends it instead.
       if (this.runtime.isStopping) return "handback";
       if (Date.now() >= deadline) return lifecycle.fail(taskId, "timeout");
       if (this.runtime.disabledReason)
         return lifecycle.fail(taskId, `account disabled: ${this.runtime.disabledReason}`);
-      const body = await this.interactionBody(record, parent);
-      if (typeof body === "string") return lifecycle.fail(taskId, body);
+      try {
+        prepared ??= await prepareInteraction(record, parent, this.sendContext(record));
+      } catch (error) {
+        // Uploads go to Discord too: a refusal there ends the task with Discord's words.
+        return lifecycle.fail(taskId, `[Upload failed] ${(error as Error).message}`);
+      }
+      if (prepared.kind === "refused") return lifecycle.fail(taskId, prepared.reason);
+      await this.runtime.gateway.connect();
+      const body = await prepared.build({
+        guildId: account.guildId,
+        channelId: account.channelId,
+        sessionId: this.runtime.gateway.sessionId ?? "",
+        nonce: "",
+      });
 
       const ticket = await pacing.pass(account.id, account);
       let result: InteractionResult;
@@ -196,6 +215,16 @@ export class TaskProcessor {
       }
 
       if (result.kind === "ok") {
+        if (prepared.endsOnAccept) {
+          // ❤️ and the like start no job: Discord's acceptance is the whole result.
+          this.runtime.correlator.untrack(taskId);
+          const now = Date.now();
+          return lifecycle.change(taskId, (current) => ({
+            status: "SUCCESS",
+            startTime: current.startTime ?? now,
+            finishTime: now,
+          }));
+        }
         return lifecycle.change(taskId, (current) =>
           current.status === "NOT_START"
             ? { status: "SUBMITTED", startTime: current.startTime ?? Date.now() }
@@ -219,10 +248,10 @@ export class TaskProcessor {
           await this.runtime.disable(`Discord answered ${result.status}: ${result.message}`);
           return lifecycle.fail(taskId, `account disabled: Discord answered ${result.status}`);
         case "bad_request":
-          if (record.action === "IMAGINE" && !refreshedCommand) {
+          if (prepared.commandName && !refreshedCommand) {
             // A stale command version is refused as an invalid form: refresh the index once and retry.
             refreshedCommand = true;
-            await this.runtime.imagineCommand(true);
+            await this.runtime.command(prepared.commandName, record.botType, true);
             continue;
           }
           return lifecycle.fail(taskId, `[Discord ${result.status}] ${result.message}`);
@@ -237,31 +266,19 @@ export class TaskProcessor {
     }
   }
 
-  /** The interaction for the task, or the reason it cannot be built. */
-  private async interactionBody(
-    record: TaskRecord,
-    parent: TaskRecord | null,
-  ): Promise<Record<string, unknown> | string> {
-    const { account } = this.deps;
-    await this.runtime.gateway.connect();
-    const sessionId = this.runtime.gateway.sessionId ?? "";
-    const base = { guildId: account.guildId, channelId: account.channelId, sessionId, nonce: "" };
-    if (record.action === "IMAGINE") {
-      const command = await this.runtime.imagineCommand();
-      return imagineInteraction({ ...base, prompt: record.promptEn ?? record.prompt ?? "", command });
-    }
-    if (!parent?.discord.messageId || !parent.hash)
-      return "the parent task's result message is no longer known";
-    const index = record.index as GridIndex;
-    const customId =
-      record.action === "UPSCALE"
-        ? upsampleCustomId(index, parent.hash)
-        : variationCustomId(index, parent.hash);
-    return buttonInteraction({
-      ...base,
-      messageId: parent.discord.messageId,
-      messageFlags: parent.discord.messageFlags ?? 0,
-      customId,
-    });
+  /** What preparing an interaction needs from this account. */
+  private sendContext(record: TaskRecord): SendContext {
+    const { account, keys, bullConnection, store } = this.deps;
+    return {
+      rest: this.runtime.rest,
+      guildId: account.guildId,
+      channelId: account.channelId,
+      redis: bullConnection,
+      keys,
+      command: (name, botType, refresh) => this.runtime.command(name, botType, refresh),
+      savePromptEn: async (promptEn) => {
+        await store.update(record._id, (current) => (isTerminal(current.status) ? null : { promptEn }));
+      },
+    };
   }
 }
