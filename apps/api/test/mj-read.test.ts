@@ -1,4 +1,4 @@
-import { newNumericTaskId, newTaskId, newTaskRecord, type TaskRecord } from "@mjg/shared";
+import { newNumericTaskId, newTaskId, newTaskRecord, type TaskRecord, taskJobId } from "@mjg/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { accountStatus, type Harness, json, startApi } from "./harness.js";
@@ -278,7 +278,7 @@ describe("cancel", () => {
   it("ends a waiting task as CANCEL, removes its job and frees its account slot", async () => {
     const id = await seedSubmit("to be cancelled");
     const queue = h.api.submitter.queueFor("a1");
-    expect(await queue.getJob(id)).toBeTruthy();
+    expect(await queue.getJob(taskJobId(id))).toBeTruthy();
     const loadBefore = await h.redis.zscore(h.keys.accountLoad("a1"), id);
     expect(loadBefore).not.toBeNull();
     const { status, body } = await post(`/mj/task/${id}/cancel`);
@@ -287,8 +287,20 @@ describe("cancel", () => {
     const task = (await get(`/mj/task/${id}/fetch`)).body;
     expect(task).toMatchObject({ status: "CANCEL", failReason: "取消任务", progress: "" });
     expect(typeof task.finishTime).toBe("number");
-    expect(await queue.getJob(id)).toBeFalsy();
+    expect(await queue.getJob(taskJobId(id))).toBeFalsy();
     expect(await h.redis.zscore(h.keys.accountLoad("a1"), id)).toBeNull();
+  });
+
+  it("cancels a task submitted through /mj/submit/imagine, numeric id and all", async () => {
+    const submitted = await post("/mj/submit/imagine", { prompt: "a cancelled comet" });
+    expect([1, 22]).toContain(submitted.body.code);
+    const id: string = submitted.body.result;
+    const queue = h.api.submitter.queueFor("a1");
+    expect(await queue.getJob(taskJobId(id))).toBeTruthy();
+    const { status } = await post(`/mj/task/${id}/cancel`);
+    expect(status).toBe(200);
+    expect(await queue.getJob(taskJobId(id))).toBeFalsy();
+    expect((await get(`/mj/task/${id}/fetch`)).body.status).toBe("CANCEL");
   });
 
   it("refuses a finished task with code 4 and an unknown one with 404 code 3", async () => {

@@ -1,4 +1,11 @@
-import { type AccountDirectory, isTerminal, MjError, type TaskRecord, type TaskStore } from "@mjg/shared";
+import {
+  type AccountDirectory,
+  isTerminal,
+  MjError,
+  type TaskRecord,
+  type TaskStore,
+  taskJobId,
+} from "@mjg/shared";
 import type { Queue } from "bullmq";
 
 export const CANCEL_REASON = "取消任务";
@@ -30,7 +37,7 @@ export async function cancelTask(
 }
 
 async function removeWaitingJob(queue: Queue, taskId: string): Promise<void> {
-  const job = await queue.getJob(taskId);
+  const job = await queue.getJob(taskJobId(taskId));
   if (!job) return;
   const state = await job.getState();
   if (state !== "waiting" && state !== "delayed" && state !== "prioritized") return;

@@ -1,8 +1,6 @@
-import { MjError, type TaskRecord, type TaskStore } from "@mjg/shared";
+import { MjError, SEED_JOB_NAME, seedJobOptions, type TaskRecord, type TaskStore } from "@mjg/shared";
 import type { Queue } from "bullmq";
 
-/** The worker reads a job's seed when a job of this name arrives on the task's account queue. */
-export const SEED_JOB_NAME = "seed";
 /** How long `image-seed` waits for the worker to read the seed, and how often it looks. */
 export const SEED_WAIT_MS = 30_000;
 const SEED_POLL_MS = 200;
@@ -21,11 +19,7 @@ export async function imageSeed(
   // Midjourney's /show needs the job's message hash: only a finished image has one.
   if (record.status !== "SUCCESS" || !record.hash) throw new MjError("SEED_TASK_STATUS");
   if (!record.accountId) throw new MjError("SEED_UNAVAILABLE");
-  await queueFor(record.accountId).add(
-    SEED_JOB_NAME,
-    { taskId: record._id },
-    { jobId: `seed-${record._id}`, removeOnComplete: true, removeOnFail: true, attempts: 1 },
-  );
+  await queueFor(record.accountId).add(SEED_JOB_NAME, { taskId: record._id }, seedJobOptions(record._id));
   const deadline = Date.now() + waitMs;
   while (Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, SEED_POLL_MS));
