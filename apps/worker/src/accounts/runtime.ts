@@ -70,6 +70,8 @@ export type WaitOutcome =
 export const HANDED_BACK: Promise<never> = new Promise<never>(() => undefined);
 
 const TICK_MS = 250;
+// Midjourney bumps command versions now and then: read the index again after this long.
+const COMMAND_INDEX_MAX_AGE_MS = 3_600_000;
 // A job finding every running slot taken goes back to the queue for this long, freeing its place in
 // the BullMQ worker for the handed-over jobs that hold the slots.
 const BUSY_RETRY_MS = 500;
@@ -91,8 +93,8 @@ export class AccountRuntime {
   private readonly effectChains = new Map<string, Promise<void>>();
   private tickTimer: NodeJS.Timeout | null = null;
   private lastRecheck = 0;
-  /** Commands read from the index, by application and name. */
-  private readonly commands = new Map<string, ApplicationCommand>();
+  /** Commands read from the index, by application and name, with when they were read. */
+  private readonly commands = new Map<string, { command: ApplicationCommand; readAt: number }>();
   private readonly seeds: SeedLookup;
   private disabled: string | null = null;
   private stopping = false;
@@ -251,7 +253,7 @@ export class AccountRuntime {
     const applicationId = botType === "NIJI_JOURNEY" ? NIJI_APPLICATION_ID : MIDJOURNEY_APPLICATION_ID;
     const key = `${applicationId}:${name}`;
     const known = this.commands.get(key);
-    if (known && !refresh) return known;
+    if (known && !refresh && Date.now() - known.readAt < COMMAND_INDEX_MAX_AGE_MS) return known.command;
     if (refresh) this.commands.clear();
     let command: ApplicationCommand;
     try {
@@ -261,7 +263,7 @@ export class AccountRuntime {
       this.log.warn({ err: (error as Error).message }, "command index unavailable; using known ids");
       command = defaultCommand(name, applicationId);
     }
-    this.commands.set(key, command);
+    this.commands.set(key, { command, readAt: Date.now() });
     return command;
   }
 
