@@ -6,7 +6,7 @@ import { InpaintSubmitRequest } from "./schemas.js";
 import type { MaskInfo } from "./types.js";
 import { isDecodablePng } from "./uploads.js";
 
-/** The Vary (Region) editor's API, served under /_activity (mj-compat-api §4.3 step 4). */
+/** The Vary (Region) editor's API, served under /_activity (discord-protocol.md §1.4). */
 export const ACTIVITY_PREFIX = "/_activity";
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;

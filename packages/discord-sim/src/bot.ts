@@ -56,7 +56,7 @@ export interface AccountState {
   ctx: MessageContext;
   /** The account's DM channel with the bot (for /show and the ✉️ seed DM). */
   dmCtx: MessageContext;
-  /** Remix mode: V/Vary/reroll/pan open a pop-up first (mj-compat-api §4.2). */
+  /** Remix mode: V/Vary/reroll/pan open a pop-up first (discord-protocol.md §2). */
   remix: boolean;
   running: number;
   queue: Job[];
@@ -644,7 +644,7 @@ export class MidjourneyBot {
       this.buttonJob(state, req, source, input.prompt, plan, "hash" in action ? action.hash : undefined);
   }
 
-  /** Vary (Region): the editor opens as an iframe pop-up (mj-compat-api §4.3 step 4). */
+  /** Vary (Region): the editor opens as an iframe pop-up (discord-protocol.md §1.4). */
   private openInpaint(state: AccountState, req: Req, source: Message, hash: string): void {
     const token = randomBase64Url(this.deps.rng, 43);
     const d =
@@ -750,7 +750,7 @@ export class MidjourneyBot {
     });
   }
 
-  /** /show job_id (mj-compat-api §5.6): the job's result posted again, with its buttons. */
+  /** /show job_id (discord-protocol.md §4.5): the job's result posted again, with its buttons. */
   show(
     state: AccountState,
     input: { interactionId: string; nonce?: string; ctx?: MessageContext; app: BotApp; jobId: string },
@@ -788,7 +788,7 @@ export class MidjourneyBot {
     return this.hashByMessage.has(messageId);
   }
 
-  /** ✉️ on a result: the bot DMs the job id and seed (mj-compat-api §5.6). */
+  /** ✉️ on a result: the bot DMs the job id and seed (discord-protocol.md §4.5). */
   envelope(state: AccountState, messageId: string): void {
     const hash = this.hashByMessage.get(messageId);
     const result = hash ? this.results.get(hash) : undefined;

@@ -74,7 +74,7 @@ const COMMANDS = [
   cmd("1124132684143271996", "1237876415790055474", "turbo", "Switch to turbo mode"),
 ];
 
-// The niji bot has the same commands; describe/blend/shorten ids are the real ones (mj-compat-api §5.2-5.4),
+// The niji bot has the same commands; describe/blend/shorten ids are the real ones (discord-protocol.md §1.2),
 // the others are simulator values.
 const NIJI_IDS: Record<string, [string, string]> = {
   imagine: ["1090660574196674713", "1237876415471554633"],

@@ -113,5 +113,5 @@ export function shortenDescription(prompt: string): string {
 
 export const SHORTEN_FOOTER = "Click on a button to imagine one of the shortened prompts";
 
-/** The DM Midjourney sends for a ✉️ reaction (mj-compat-api §5.6). */
+/** The DM Midjourney sends for a ✉️ reaction (discord-protocol.md §4.5). */
 export const seedContent = (hash: string, seed: number) => `**Job ID**: ${hash}\n**seed** ${seed}`;

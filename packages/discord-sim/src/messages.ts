@@ -240,7 +240,7 @@ export function embed(title: string, description: string, color: number, prompt:
   };
 }
 
-/** The describe result's buttons: 1️⃣-4️⃣, retry, imagine all (mj-compat-api §4.1). */
+/** The describe result's buttons: 1️⃣-4️⃣, retry, imagine all (discord-protocol.md §2). */
 export function describeButtons(): ActionRow[] {
   return [
     {
@@ -257,7 +257,7 @@ export function describeButtons(): ActionRow[] {
   ];
 }
 
-/** The shorten result's buttons: one per shortened prompt (mj-compat-api §4.1). */
+/** The shorten result's buttons: one per shortened prompt (discord-protocol.md §2). */
 export function shortenButtons(): ActionRow[] {
   return [
     {

@@ -1,7 +1,7 @@
 import type { ButtonAction } from "./content.js";
 import type { Message } from "./messages.js";
 
-/** Pop-ups Midjourney opens for a click (mj-compat-api §4.2-§4.3, discord-protocol.md §1.4). Pure. */
+/** Pop-ups Midjourney opens for a click (discord-protocol.md §1.4, §2). Pure. */
 export interface ModalSpec {
   customId: string;
   title: string;

@@ -4,7 +4,7 @@ export type UpscaleFamily = "v5" | "v6" | "v6r1" | "v7";
 /** The current default model when a prompt names none (discord-protocol.md §2: v7 upscalers). */
 export const DEFAULT_FAMILY: UpscaleFamily = "v7";
 
-/** `--v 5.2`, `--version 6.1`, `--niji 6`… → the upscaler family (mj-compat-api §4.1). */
+/** `--v 5.2`, `--version 6.1`, `--niji 6`… → the upscaler family (discord-protocol.md §2). */
 export function upscaleFamily(prompt: string): UpscaleFamily {
   const params = [...prompt.matchAll(/(?:^|\s)--(v|version|niji)(?:\s+(\d+(?:\.\d+)?))?(?=\s|$)/gi)];
   const last = params.at(-1);
@@ -28,7 +28,7 @@ export interface UpscaleButton {
   label: string;
 }
 
-/** The two upscale buttons of each family (mj-compat-api §4.1, discord-protocol.md §2). */
+/** The two upscale buttons of each family (discord-protocol.md §2). */
 export function upscaleKinds(family: UpscaleFamily): [UpscaleButton, UpscaleButton] {
   if (family === "v5")
     return [

@@ -372,7 +372,7 @@ export function createRest(deps: RestDeps) {
         parsePayload(req.headers["content-type"], await readBody(req, 1 << 16)),
       );
       if (!parsed.success) throw new HttpError(400, invalidForm(formErrors(parsed.error.issues)));
-      // Only the DM with the Midjourney bot is simulated (mj-compat-api §5.6).
+      // Only the DM with the Midjourney bot is simulated (discord-protocol.md §4.5).
       if (parsed.data.recipients[0] !== MJ_APPLICATION_ID)
         throw badField("recipients.0", "USER_NOT_FOUND", "Unknown user.");
       const { avatar_decoration: _d, ...botUser } = MJ_BOT_AUTHOR;

@@ -129,7 +129,7 @@ export const CreateMessageRequest = z.looseObject({
 /** POST /users/@me/channels: open the DM with a bot. */
 export const CreateDmRequest = z.looseObject({ recipients: z.array(z.string()).min(1).max(1) });
 
-/** The Vary (Region) editor's submit-job body (mj-compat-api §4.3 step 4). */
+/** The Vary (Region) editor's submit-job body (discord-protocol.md §1.4). */
 export const InpaintSubmitRequest = z.looseObject({
   customId: z.string().min(1),
   mask: z.string().min(1),

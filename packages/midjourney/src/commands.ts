@@ -137,7 +137,7 @@ const MJ_COMMANDS: Record<CommandName, CommandSpec> = {
   },
 };
 
-// niji・journey's ids (mj-compat-api §5); its versions are unknown until the index is read, so
+// niji・journey's ids (discord-protocol.md §1.2); its versions are unknown until the index is read, so
 // /imagine's is reused. Its /show id is unknown: /show goes to the Midjourney bot.
 const NIJI_VERSION = "1121575453916942378";
 const NIJI_COMMANDS: Partial<Record<CommandName, CommandSpec>> = {

@@ -115,7 +115,7 @@ export function jobHashOfUrl(url: string): string | null {
   return matches ? matches[matches.length - 1]!.toLowerCase() : null;
 }
 
-/** The DM Midjourney sends after a ✉️ reaction to a /show answer: `**Job ID**: <uuid>\n**seed** <n>` (mj-compat-api §5.6). */
+/** The DM Midjourney sends after a ✉️ reaction to a /show answer: `**Job ID**: <uuid>\n**seed** <n>` (discord-protocol.md §4.5). */
 export function parseSeedMessage(content: string): { jobId: string; seed: string } | null {
   const job = /\*\*Job ID\*\*:?\s*([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/i.exec(
     content,

@@ -203,7 +203,7 @@ export function shortenInteraction(
   return commandInteraction(p, [{ type: 3, name: "prompt", value: p.prompt }]);
 }
 
-/** /show job_id:<hash>, whose answer is reacted to with ✉️ to get the seed by DM (mj-compat-api §5.6). */
+/** /show job_id:<hash>, whose answer is reacted to with ✉️ to get the seed by DM (discord-protocol.md §4.5). */
 export function showInteraction(
   p: InteractionBase & { command: ApplicationCommand; jobId: string },
 ): Record<string, unknown> {

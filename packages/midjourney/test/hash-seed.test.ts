@@ -33,7 +33,7 @@ describe("the job id in every image URL form (protocol §4.3 item 5)", () => {
   });
 });
 
-describe("the seed DM (mj-compat-api §5.6)", () => {
+describe("the seed DM (discord-protocol.md §4.5)", () => {
   it("reads the job id and the seed", () => {
     expect(parseSeedMessage(`**Job ID**: ${H}\n**seed** 1259687673`)).toEqual({
       jobId: H,
