@@ -1,5 +1,5 @@
-// `pnpm bench:api`: the seed API's submit and fetch under autocannon, each beside a bare Fastify
-// baseline doing the same Redis work, in the same run. Prints req/s, latency, RSS and the ratio.
+// `pnpm bench:api`: the seed API's submit and fetch, and the /mj reads (list-by-condition with 20 ids,
+// fetch), under autocannon, each beside a bare Fastify baseline doing the same Redis work, in the same run. Prints req/s, latency, RSS and the ratio.
 import { type ChildProcess, fork } from "node:child_process";
 import { once } from "node:events";
 import { connectRedis } from "@mjg/shared";
@@ -9,6 +9,8 @@ import autocannon from "autocannon";
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const prefix = `bench-api-${process.pid}`;
+/** Ids per `list-by-condition` call, as a new-api poller batch. */
+const LIST_IDS = 20;
 
 interface Server {
   url: string;
@@ -65,6 +67,28 @@ try {
   const gwId = await seedTask(gateway.url, "/api/v1/trigger/submit", "POST");
   const fetchBase = await load({ url: `${baseline.url}/fetch?_id=${baseId}` });
   const fetchGw = await load({ url: `${gateway.url}/api/v1/task/fetch?_id=${gwId}` });
+  // The /mj reads new-api and DOOY poll: list-by-condition with 20 ids, and fetch of one.
+  const ids = async (url: string, path: string) => {
+    const created: string[] = [];
+    for (let i = 0; i < LIST_IDS; i++) created.push(await seedTask(url, path, "POST"));
+    return created;
+  };
+  const baseIds = await ids(baseline.url, "/submit");
+  const gwIds = await ids(gateway.url, "/api/v1/trigger/submit");
+  const listBase = await load({
+    url: `${baseline.url}/mj-list`,
+    method: "POST",
+    body: JSON.stringify({ ids: baseIds }),
+    headers,
+  });
+  const listGw = await load({
+    url: `${gateway.url}/mj/task/list-by-condition`,
+    method: "POST",
+    body: JSON.stringify({ ids: gwIds }),
+    headers,
+  });
+  const mjFetchBase = await load({ url: `${baseline.url}/mj-fetch/${baseId}` });
+  const mjFetchGw = await load({ url: `${gateway.url}/mj/task/${gwId}/fetch` });
   const gatewayRss = await rss(gateway);
   const line = (name: string, r: Awaited<ReturnType<typeof load>>, base?: Awaited<ReturnType<typeof load>>) =>
     `| ${name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${base ? (r.rps / base.rps).toFixed(2) : "—"} |`;
@@ -75,6 +99,10 @@ try {
     line("POST /api/v1/trigger/submit", submitGw, submitBase),
     line("baseline fetch (GET)", fetchBase),
     line("GET /api/v1/task/fetch", fetchGw, fetchBase),
+    line(`baseline /mj list (MGET of ${LIST_IDS})`, listBase),
+    line(`POST /mj/task/list-by-condition (${LIST_IDS} ids)`, listGw, listBase),
+    line("baseline /mj fetch (GET)", mjFetchBase),
+    line("GET /mj/task/{id}/fetch", mjFetchGw, mjFetchBase),
   );
   console.log(`\n${new Date().toISOString().slice(0, 10)}, ${CONNECTIONS} connections, ${DURATION} s each\n`);
   console.log(rows.join("\n"));

@@ -1,7 +1,17 @@
 // A server for `pnpm bench:api`: the gateway's API ("gateway") or a bare Fastify baseline ("baseline")
 // doing the same Redis work the benchmark compares against. Prints its URL as one JSON line.
 import { buildApi } from "@mjg/api";
-import { AccountDirectory, connectRedis, keySpace, newTaskId, newTaskRecord, redisReady } from "@mjg/shared";
+import {
+  AccountDirectory,
+  connectRedis,
+  keySpace,
+  mjTask,
+  newTaskId,
+  newTaskRecord,
+  redisReady,
+  type TaskRecord,
+  withDefaults,
+} from "@mjg/shared";
 import { Queue } from "bullmq";
 import Fastify from "fastify";
 
@@ -51,6 +61,16 @@ if (mode === "gateway") {
   app.get("/fetch", async (request) => {
     const id = (request.query as { _id?: string })._id ?? "";
     return JSON.parse((await redis.get(keys.task(id))) ?? "null");
+  });
+  // The /mj reads: the same GET / MGET of the records and the same /mj Task JSON view.
+  app.get("/mj-fetch/:id", async (request) => {
+    const raw = await redis.get(keys.task((request.params as { id: string }).id));
+    return raw === null ? null : mjTask(withDefaults(JSON.parse(raw) as TaskRecord));
+  });
+  app.post("/mj-list", async (request) => {
+    const ids = (request.body as { ids: string[] }).ids;
+    const raws = await redis.mget(ids.map((id) => keys.task(id)));
+    return raws.flatMap((raw) => (raw === null ? [] : [mjTask(withDefaults(JSON.parse(raw) as TaskRecord))]));
   });
   url = await app.listen({ port: 0, host: "127.0.0.1" });
 }
