@@ -1,4 +1,5 @@
 import { newNumericTaskId, newTaskId, newTaskRecord, type TaskRecord, taskJobId } from "@mjg/shared";
+import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { accountStatus, type Harness, json, startApi } from "./harness.js";
@@ -301,6 +302,20 @@ describe("cancel", () => {
     expect(status).toBe(200);
     expect(await queue.getJob(taskJobId(id))).toBeFalsy();
     expect((await get(`/mj/task/${id}/fetch`)).body.status).toBe("CANCEL");
+  });
+
+  it("queues the cancelled /mj task's callback with its Task JSON", async () => {
+    const record = await mjRecord({ notifyHook: "https://example.com/mj-hook" });
+    expect((await post(`/mj/task/${record._id}/cancel`)).status).toBe(200);
+    const notify = new Queue(h.keys.notifyQueue, { connection: h.redis, prefix: h.keys.prefix });
+    try {
+      const job = await notify.getJob(`mj-${record._id}-1`);
+      expect(job?.data).toEqual({ taskId: record._id, seq: 1 });
+      const slot = await h.redis.hget(`${h.keys.task(record._id)}:notify`, "pending");
+      expect(JSON.parse(JSON.parse(slot!).body)).toMatchObject({ id: record._id, status: "CANCEL" });
+    } finally {
+      await notify.close();
+    }
   });
 
   it("refuses a finished task with code 4 and an unknown one with 404 code 3", async () => {

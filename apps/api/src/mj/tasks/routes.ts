@@ -1,4 +1,5 @@
-import { MJ_CODES, MJ_TEXTS, MjError, type MjTask, mjTask, type TaskRecord } from "@mjg/shared";
+import { CallbackQueue, notifyEnv, notifySettings } from "@mjg/notify";
+import { MJ_CODES, MJ_TEXTS, MjError, type MjTask, mjTask, parseEnv, type TaskRecord } from "@mjg/shared";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { openApiSchema } from "../../http/openapi.js";
 import type { MjDeps } from "../index.js";
@@ -30,6 +31,14 @@ function pathId(request: FastifyRequest): string {
 export function mjTaskRoutes(app: FastifyInstance, deps: MjDeps): void {
   const { store, directory, redis, keys } = deps;
   const queueFor = (accountId: string) => deps.submitter.queueFor(accountId);
+  // A cancel is a status change the worker never sees: its callback is queued here, to the task's
+  // own hook (the default hook and delivery settings belong to the workers that deliver it).
+  const callbacks = new CallbackQueue({
+    connection: redis,
+    keys,
+    settings: notifySettings(parseEnv(notifyEnv, {})),
+  });
+  app.addHook("onClose", async () => callbacks.close());
 
   async function known(request: FastifyRequest): Promise<TaskRecord> {
     const id = pathId(request);
@@ -147,6 +156,7 @@ export function mjTaskRoutes(app: FastifyInstance, deps: MjDeps): void {
       const id = pathId(request);
       if (!isTaskId(id)) throw new MjError("TASK_NOT_FOUND");
       const record = await cancelTask(store, directory, id, queueFor);
+      await callbacks.enqueueFor(record);
       return { code: MJ_CODES.SUCCESS, description: MJ_TEXTS.SUCCESS, result: record._id, properties: {} };
     },
   );
