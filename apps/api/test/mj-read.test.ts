@@ -410,3 +410,30 @@ describe("auth on the read routes", () => {
     }
   });
 });
+
+describe("OpenAPI", () => {
+  it("documents every /mj read route under the mj tag, with the Task JSON schema", async () => {
+    const doc = await json(await fetch(`${h.url}/docs/json`));
+    const routes: [string, string][] = [
+      ["/mj/task/{id}/fetch", "get"],
+      ["/mj/task/list-by-condition", "post"],
+      ["/mj/task/list-by-ids", "post"],
+      ["/mj/task/list", "get"],
+      ["/mj/task/queue", "get"],
+      ["/mj/task/{id}/image-seed", "get"],
+      ["/mj/task/{id}/cancel", "post"],
+      ["/mj/account/list", "get"],
+      ["/mj/account/{id}/fetch", "get"],
+      ["/mj-fast/mj/task/{id}/fetch", "get"],
+    ];
+    for (const [path, method] of routes) {
+      const operation = doc.paths[path]?.[method];
+      expect(operation?.tags, `${method} ${path}`).toEqual(["mj"]);
+    }
+    const fetchSchema =
+      doc.paths["/mj/task/{id}/fetch"].get.responses["200"].content["application/json"].schema;
+    expect(Object.keys(fetchSchema.properties)).toEqual(
+      expect.arrayContaining(["id", "status", "progress", "buttons"]),
+    );
+  });
+});
