@@ -1,4 +1,5 @@
 export { IMAGINE_COMMAND_ID, MJ_APPLICATION_ID, NIJI_APPLICATION_ID } from "./discord-objects.js";
+export { solidPng } from "./png.js";
 export { startSimulator } from "./server.js";
 export type {
   AccountRef,

@@ -79,3 +79,8 @@ export function paletteLayout(
     },
   };
 }
+
+/** A one-colour PNG: input images for tests and benchmarks (uploads, blends, masks). */
+export function solidPng(width: number, height: number, rgb: Rgb): Buffer {
+  return paletteLayout(width, height, 1, () => 0).render([rgb]);
+}
