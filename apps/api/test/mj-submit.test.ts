@@ -1,3 +1,5 @@
+import type { ChildProcess } from "node:child_process";
+import { freePort, startRedisServer, until } from "@mjg/shared/testing";
 import { BannedWords } from "@mjg/translate";
 import { afterEach, describe, expect, it } from "vitest";
 import { accountStatus, type Harness, json, startApi } from "./harness.js";
@@ -301,12 +303,22 @@ describe("refusals with their codes", () => {
   });
 
   it("Redis away: code 9 with HTTP 503 and Retry-After, at once", async () => {
-    h = await startApi();
-    const redis = h.redis;
-    redis.disconnect();
-    const answer = await post(h, "/mj/submit/imagine", { prompt: "x" });
-    expectRefusal(answer, 503, 9);
-    expect(answer.headers.get("retry-after")).toBe("5");
+    const port = await freePort();
+    let redisProcess: ChildProcess | undefined = await startRedisServer(port);
+    try {
+      h = await startApi({ redisUrl: `redis://127.0.0.1:${port}/3` });
+      expectSubmitted(await post(h, "/mj/submit/imagine", { prompt: "before" }));
+      redisProcess.kill("SIGKILL");
+      redisProcess = undefined;
+      const down = await until(
+        () => post(h, "/mj-fast/mj/submit/imagine", { prompt: "x" }),
+        (answer) => answer.status === 503,
+      );
+      expectRefusal(down, 503, 9, "提交失败，系统异常");
+      expect(down.headers.get("retry-after")).toBe("5");
+    } finally {
+      redisProcess?.kill("SIGKILL");
+    }
   });
 
   it("an unknown /mj route: 404 in the /mj envelope, not code 3", async () => {
