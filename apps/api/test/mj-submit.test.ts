@@ -108,6 +108,33 @@ describe("imagine", () => {
   });
 });
 
+describe("large bodies and many submits", () => {
+  // The overload guard is off here: a busy shared test machine must not turn these into 503s.
+  it("takes five large images in one request, far above the limit of the other routes", async () => {
+    h = await startApi({ overload: { maxEventLoopDelayMs: 0 } });
+    const big = [1, 2, 3, 4, 5].map((n) => png(2 * 1024 * 1024, n));
+    const id = expectSubmitted(
+      await post(h, "/mj/submit/blend", { base64Array: big, dimensions: "LANDSCAPE" }),
+    );
+    expect(await h.redis.llen(h.keys.taskImages(id))).toBe(5);
+    expect((await post(h, "/api/v1/trigger/submit", { action: "IMAGINE", prompt: big[0] })).status).toBe(413);
+  });
+
+  it("gives every one of many concurrent submits its own id and record", async () => {
+    h = await startApi({
+      accounts: [accountStatus("a1", { queueSize: 1_000 })],
+      overload: { maxEventLoopDelayMs: 0 },
+    });
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => post(h, "/mj/submit/imagine", { prompt: `p${i}` })),
+    );
+    const ids = answers.map((answer) => expectSubmitted(answer));
+    expect(new Set(ids).size).toBe(200);
+    const records = await h.api.store.getMany(ids);
+    expect(records.map((found) => found?.prompt)).toEqual(ids.map((_, i) => `p${i}`));
+  });
+});
+
 describe("speed-mode prefixes", () => {
   it("serves every submit route under the four prefixes", async () => {
     h = await startApi({ accounts: [accountStatus("a1", { queueSize: 100 })] });
