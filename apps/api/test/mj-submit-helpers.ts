@@ -1,4 +1,4 @@
-import { type TaskButton, type TaskRecord, taskJobId } from "@mjg/shared";
+import { scanKeys, type TaskButton, type TaskRecord, taskJobId } from "@mjg/shared";
 import { expect } from "vitest";
 import { type Harness, json } from "./harness.js";
 
@@ -44,7 +44,10 @@ export async function post(
  * (the callback queue's bookkeeping, created when the API starts, aside).
  */
 export async function redisState(h: Harness): Promise<string[]> {
-  const keys = (await h.redis.keys(`${h.prefix}:*`)).filter((key) => !key.includes("{notify}")).sort();
+  // Master by master: KEYS on a Redis Cluster only sees one node.
+  const found: string[] = [];
+  for await (const batch of scanKeys(h.redis, `${h.prefix}:*`)) found.push(...batch);
+  const keys = found.filter((key) => !key.includes("{notify}")).sort();
   const state: string[] = [];
   for (const key of keys) {
     const type = await h.redis.type(key);
