@@ -67,7 +67,7 @@ export function freePort(): Promise<number> {
 }
 
 /** A Redis of the test's own on `port`, so the test can take it away and bring it back. */
-export function startRedisServer(port: number): Promise<ChildProcess> {
+export function startRedisServer(port: number, extraArgs: string[] = []): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn("redis-server", [
       "--port",
@@ -78,6 +78,7 @@ export function startRedisServer(port: number): Promise<ChildProcess> {
       "",
       "--appendonly",
       "no",
+      ...extraArgs,
     ]);
     child.on("error", reject);
     child.stdout.on("data", (chunk: Buffer) => {

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Stack, startStack } from "../../../../apps/worker/test/harness.js";
 import { keySpace } from "../../src/keys.js";
-import { type LocalCluster, startLocalCluster } from "./local-cluster.js";
+import { CLUSTER_TEST_PASSWORD, type LocalCluster, startLocalCluster } from "./local-cluster.js";
 
 // This file gets a cluster of its own, with one replica per master, so a master may die.
 let cluster: LocalCluster;
 let stack: Stack;
 
 beforeAll(async () => {
-  cluster = await startLocalCluster(3, 1);
+  cluster = await startLocalCluster(3, 1, CLUSTER_TEST_PASSWORD);
   process.env.REDIS_CLUSTER_NODES = cluster.seeds;
   process.env.REDIS_WAIT_REPLICAS = "1";
   stack = await startStack({

@@ -1,4 +1,4 @@
-import { redisBinariesMissing, startLocalCluster } from "./local-cluster.js";
+import { CLUSTER_TEST_PASSWORD, redisBinariesMissing, startLocalCluster } from "./local-cluster.js";
 
 /**
  * Starts a 3-master cluster for the whole cluster suite and points every process at it through
@@ -14,8 +14,10 @@ export default async function setup(): Promise<() => Promise<void>> {
     );
     throw new Error(`Redis Cluster suite: ${missing.join(", ")} missing`);
   }
-  const cluster = await startLocalCluster(3, 0);
+  // A password on every node: the suite also proves REDIS_PASSWORD reaches every connection.
+  process.env.REDIS_PASSWORD = CLUSTER_TEST_PASSWORD;
+  const cluster = await startLocalCluster(3, 0, CLUSTER_TEST_PASSWORD);
   process.env.REDIS_CLUSTER_NODES = cluster.seeds;
-  console.log(`Redis Cluster suite: 3 masters at ${cluster.seeds}`);
+  console.log(`Redis Cluster suite: 3 masters at ${cluster.seeds}, password-protected`);
   return () => cluster.stop();
 }

@@ -7,6 +7,9 @@ import { freePort } from "../../src/testing.js";
 
 const run = promisify(execFile);
 
+/** Password of the throwaway test clusters (not a secret: loopback only, gone after the run). */
+export const CLUSTER_TEST_PASSWORD = "cluster-suite-pass";
+
 export interface LocalCluster {
   /** `host:port,…` of the masters, as REDIS_CLUSTER_NODES takes it. */
   readonly seeds: string;
@@ -27,7 +30,8 @@ export function redisBinariesMissing(): string[] {
  * A throwaway Redis Cluster on free loopback ports: `masters` masters with `replicas` replicas each,
  * started from `redis-server --cluster-enabled yes` and joined by `redis-cli --cluster create`.
  */
-export async function startLocalCluster(masters = 3, replicas = 0): Promise<LocalCluster> {
+export async function startLocalCluster(masters = 3, replicas = 0, password?: string): Promise<LocalCluster> {
+  const auth = password ? ["--no-auth-warning", "-a", password] : [];
   const dir = mkdtempSync(join(tmpdir(), "mjg-cluster-"));
   const ports: number[] = [];
   while (ports.length < masters * (1 + replicas)) {
@@ -35,9 +39,12 @@ export async function startLocalCluster(masters = 3, replicas = 0): Promise<Loca
     // The cluster bus listens on port + 10000: both must be free and below 65536.
     if (port < 55_000 && !ports.includes(port)) ports.push(port);
   }
-  const nodes = await Promise.all(ports.map(async (port) => ({ port, process: await startNode(port, dir) })));
+  const nodes = await Promise.all(
+    ports.map(async (port) => ({ port, process: await startNode(port, dir, password) })),
+  );
   const addresses = ports.map((port) => `127.0.0.1:${port}`);
   await run("redis-cli", [
+    ...auth,
     "--cluster",
     "create",
     ...addresses,
@@ -45,7 +52,7 @@ export async function startLocalCluster(masters = 3, replicas = 0): Promise<Loca
     String(replicas),
     "--cluster-yes",
   ]);
-  await waitForClusterOk(ports);
+  await waitForClusterOk(ports, auth);
   return {
     seeds: addresses.slice(0, masters).join(","),
     nodes,
@@ -68,7 +75,7 @@ export async function startLocalCluster(masters = 3, replicas = 0): Promise<Loca
   };
 }
 
-function startNode(port: number, dir: string): Promise<ChildProcess> {
+function startNode(port: number, dir: string, password?: string): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn("redis-server", [
       "--port",
@@ -88,6 +95,8 @@ function startNode(port: number, dir: string): Promise<ChildProcess> {
       "",
       "--appendonly",
       "no",
+      // Replicas authenticate to their master with the same password the clients use.
+      ...(password ? ["--requirepass", password, "--masterauth", password] : []),
     ]);
     let output = "";
     child.on("error", reject);
@@ -100,12 +109,12 @@ function startNode(port: number, dir: string): Promise<ChildProcess> {
 }
 
 /** Every node agrees the cluster is up and every slot is served. */
-async function waitForClusterOk(ports: number[], timeoutMs = 30_000): Promise<void> {
+async function waitForClusterOk(ports: number[], auth: string[], timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const states = await Promise.all(
       ports.map(async (port) => {
-        const { stdout } = await run("redis-cli", ["-p", String(port), "cluster", "info"]);
+        const { stdout } = await run("redis-cli", [...auth, "-p", String(port), "cluster", "info"]);
         return /cluster_state:ok/.test(stdout) && /cluster_slots_ok:16384/.test(stdout);
       }),
     );
