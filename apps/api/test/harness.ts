@@ -40,7 +40,12 @@ export async function startApi(
   options: Partial<ApiOptions> & { accounts?: AccountStatus[]; redisUrl?: string } = {},
 ): Promise<Harness> {
   const prefix = uniquePrefix("api");
-  const redis = connectRedis(options.redisUrl ?? TEST_REDIS_URL, { failFast: true, name: "api-test" });
+  // A test that brings its own Redis server gets that one server, also while the suite runs on a cluster.
+  const redis = connectRedis(options.redisUrl ?? TEST_REDIS_URL, {
+    failFast: true,
+    name: "api-test",
+    ...(options.redisUrl ? { settings: {} } : {}),
+  });
   await redisReady(redis);
   const keys = keySpace(prefix);
   const directory = new AccountDirectory(redis, keys);
