@@ -68,6 +68,25 @@ describe("change and simple-change", () => {
     expect((await record(h, expectSubmitted(answer))).parentId).toBe(parent._id);
   });
 
+  it("takes a seed task (24-hex id) as the parent just as well", async () => {
+    h = await startApi();
+    const seed = await (
+      await fetch(`${h.url}/api/v1/trigger/submit?action=IMAGINE&prompt=seed%20parent`)
+    ).json();
+    const parentId = seed.result as string;
+    expect(parentId).toMatch(/^[0-9a-f]{24}$/);
+    await h.api.store.update(parentId, () => ({ status: "SUCCESS", hash: HASH }));
+    const id = expectSubmitted(
+      await post(h, "/mj/submit/change", { taskId: parentId, action: "VARIATION", index: 4 }),
+    );
+    expect(await record(h, id)).toMatchObject({
+      api: "mj",
+      parentId,
+      prompt: "seed parent",
+      params: { customId: `MJ::JOB::variation::4::${HASH}` },
+    });
+  });
+
   it("on a Remix account, V and reroll answer their pop-up with the parent's prompt", async () => {
     h = await startApi({ accounts: [accountStatus("a1", { remix: true })] });
     const parent = await finishedTask(h);
