@@ -20,7 +20,9 @@ export const workerEnv = {
   /** Name of this worker process in leases and the accounts view; defaults to host:pid. */
   WORKER_ID: z.string().max(128).optional(),
   /** An account's owner must renew its lease within this time or another worker takes over. */
-  ACCOUNT_LEASE_MS: z.coerce.number().int().min(1_000).max(600_000).default(15_000),
+  ACCOUNT_LEASE_MS: z.coerce.number().int().min(1_000).max(600_000).default(10_000),
+  /** A gateway session not ready after this long is reported on its account and its handshake retried. */
+  GATEWAY_READY_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(15_000),
   /** BullMQ job lock: a job of a dead worker runs again elsewhere after about this long. */
   JOB_LOCK_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
   /** How long SIGTERM waits for running tasks before handing them back. */

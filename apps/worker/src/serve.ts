@@ -37,6 +37,7 @@ export async function serveWorker(env: WorkerEnv, logger: Logger = createLogger(
     workerId: env.WORKER_ID,
     ...taskDurations(env),
     leaseMs: env.ACCOUNT_LEASE_MS,
+    gatewayReadyTimeoutMs: env.GATEWAY_READY_TIMEOUT_MS,
     jobLockMs: env.JOB_LOCK_MS,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     queueFullRetryMs: env.QUEUE_FULL_RETRY_MS,

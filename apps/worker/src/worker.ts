@@ -10,6 +10,7 @@ import {
 } from "@mjg/shared";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { WorkerHeartbeats } from "./accounts/heartbeat.js";
 import { AccountLeases } from "./accounts/lease.js";
 import { AccountOwner } from "./accounts/owner.js";
 import { PacingGate } from "./accounts/pacing.js";
@@ -28,7 +29,10 @@ export interface WorkerOptions {
   workerId?: string;
   timeoutMs: number;
   retentionMs: number;
+  /** @defaultValue 10000 */
   leaseMs?: number;
+  /** A gateway session not ready after this long is reported on its account. @defaultValue 15000 */
+  gatewayReadyTimeoutMs?: number;
   jobLockMs?: number;
   shutdownGraceMs?: number;
   queueFullRetryMs?: number;
@@ -56,7 +60,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   const { keys, logger } = options;
   const workerId =
     options.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 6)}`;
-  const leaseMs = options.leaseMs ?? 15_000;
+  const leaseMs = options.leaseMs ?? 10_000;
   const redis = connectRedis(options.redisUrl, { name: `worker:${workerId}` });
   const bullConnection = connectRedis(options.redisUrl, {
     forBullWorker: true,
@@ -81,12 +85,13 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   const pacing = new PacingGate(redis, keys);
   const leases = new AccountLeases(redis, keys, workerId, leaseMs);
 
-  const heartbeat = async () => {
-    await redis.zadd(keys.workers, Date.now(), workerId);
-    await redis.zremrangebyscore(keys.workers, "-inf", Date.now() - leaseMs * 2);
-  };
-  await heartbeat();
-  const heartbeatTimer = setInterval(() => void heartbeat().catch(() => undefined), Math.floor(leaseMs / 3));
+  // Beats every fifth of a lease; silent for half a lease counts as gone (before its leases lapse).
+  const heartbeats = new WorkerHeartbeats(redis, keys, Math.floor(leaseMs / 2));
+  await heartbeats.beat(workerId);
+  const heartbeatTimer = setInterval(
+    () => void heartbeats.beat(workerId).catch(() => undefined),
+    Math.max(100, Math.floor(leaseMs / 5)),
+  );
 
   const owner = new AccountOwner({
     accounts: options.accounts,
@@ -95,7 +100,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     workerId,
     leaseMs,
     logger,
-    liveWorkers: () => redis.zcount(keys.workers, Date.now() - leaseMs, "+inf"),
+    liveWorkers: async () => (await heartbeats.live()).length,
     createRuntime: (account) => {
       const runtime = new AccountRuntime({
         account,
@@ -111,6 +116,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         timeoutMs: options.timeoutMs,
         jobLockMs: options.jobLockMs ?? 30_000,
         queueFullRetryMs: options.queueFullRetryMs ?? 15_000,
+        ...(options.gatewayReadyTimeoutMs ? { gatewayReadyTimeoutMs: options.gatewayReadyTimeoutMs } : {}),
       });
       metrics.watchRuntime(runtime);
       return runtime;
@@ -165,7 +171,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       await owner.stop(options.shutdownGraceMs ?? 10_000);
       await callbackWorker?.close();
       await callbacks.close();
-      await redis.zrem(keys.workers, workerId).catch(() => undefined);
+      await heartbeats.leave(workerId).catch(() => undefined);
       // Redis last: everything above may still write.
       await bullConnection.quit().catch(() => bullConnection.disconnect());
       await redis.quit().catch(() => redis.disconnect());

@@ -1,5 +1,6 @@
 import { createServer, type Server, Socket } from "node:net";
 import { AccountDirectory, type AccountStatus, keySpace } from "@mjg/shared";
+import WebSocket, { WebSocketServer } from "ws";
 import type { Stack } from "./harness.js";
 
 /** Polls until `check` returns a value other than undefined/false, or throws after a generous timeout. */
@@ -64,6 +65,58 @@ export async function countingRelay(
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * A gateway relay that passes every frame through except READY for sessions identified with
+ * `token`: that account's gateway connects but never becomes ready.
+ */
+export async function readyWithholdingRelay(
+  target: string,
+  token: string,
+): Promise<{ url: string; withheld(): number; close(): Promise<void> }> {
+  const server = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+  let withheld = 0;
+  server.on("connection", (client, request) => {
+    const upstream = new WebSocket(new URL(request.url ?? "/", target).toString().replace(/^http/, "ws"));
+    let stuck = false;
+    const pending: WebSocket.RawData[] = [];
+    upstream.on("open", () => {
+      for (const data of pending.splice(0)) upstream.send(data.toString());
+    });
+    client.on("message", (data) => {
+      const frame = JSON.parse(data.toString()) as { op: number; d?: { token?: string } };
+      if (frame.op === 2 && frame.d?.token === token) stuck = true;
+      if (upstream.readyState === WebSocket.OPEN) upstream.send(data.toString());
+      else pending.push(data);
+    });
+    upstream.on("message", (data) => {
+      const frame = JSON.parse(data.toString()) as { t?: string };
+      if (stuck && frame.t === "READY") {
+        withheld++;
+        return;
+      }
+      if (client.readyState === WebSocket.OPEN) client.send(data.toString());
+    });
+    const end = () => {
+      client.terminate();
+      upstream.terminate();
+    };
+    client.on("close", end).on("error", end);
+    upstream.on("close", end).on("error", end);
+  });
+  const { port } = server.address() as { port: number };
+  const { pathname, search } = new URL(target);
+  return {
+    url: `ws://127.0.0.1:${port}${pathname}${search}`,
+    withheld: () => withheld,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const client of server.clients) client.terminate();
         server.close(() => resolve());
       }),
   };

@@ -21,7 +21,11 @@ export interface OwnerOptions {
  */
 export class AccountOwner {
   readonly runtimes = new Map<string, AccountRuntime>();
+  /** Runtimes whose lease was lost, until they have stopped (their account is not taken again meanwhile). */
+  private readonly stopping = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
+  private renewTimer: NodeJS.Timeout | null = null;
+  private renewing = false;
   private round: Promise<void> = Promise.resolve();
   private stopped = false;
   /** The account being handed to another worker (one at a time), if any. */
@@ -31,14 +35,22 @@ export class AccountOwner {
 
   async start(): Promise<void> {
     await this.announce();
+    // Leases are renewed on their own timer, well inside the lease: a slow round never lets one lapse.
+    this.renewTimer = setInterval(() => void this.renewAll(), this.renewEveryMs);
     await this.runRound();
-    this.timer = setInterval(() => void this.runRound(), Math.max(200, Math.floor(this.options.leaseMs / 3)));
+    this.timer = setInterval(() => void this.runRound(), Math.max(200, Math.floor(this.options.leaseMs / 5)));
+  }
+
+  private get renewEveryMs(): number {
+    return Math.max(100, Math.floor(this.options.leaseMs / 5));
   }
 
   async stop(graceMs: number): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.renewTimer) clearInterval(this.renewTimer);
     await this.round;
+    await Promise.all(this.stopping.values());
     await Promise.all(
       [...this.runtimes.values()].map(async (runtime) => {
         await runtime.stop(graceMs);
@@ -145,13 +157,6 @@ export class AccountOwner {
   private async balance(): Promise<void> {
     if (this.stopped) return;
     const { accounts, leases, logger } = this.options;
-    for (const [id, runtime] of this.runtimes) {
-      if (!(await leases.renew(id))) {
-        logger.warn({ account: id }, "lease lost; handing the account over");
-        this.runtimes.delete(id);
-        await runtime.stop(0);
-      }
-    }
     const registry = new Map((await this.options.directory.list()).map((status) => [status.id, status]));
     // Registry entries vanish when Redis is flushed or restarted: announce again.
     if (accounts.some((account) => !registry.has(account.id))) await this.announce();
@@ -160,14 +165,52 @@ export class AccountOwner {
     if (this.runtimes.size > share && this.shedding === null) this.shed();
     for (const account of accounts) {
       if (this.stopped || this.runtimes.size >= share) break;
-      if (this.runtimes.has(account.id)) continue;
+      if (this.runtimes.has(account.id) || this.stopping.has(account.id)) continue;
       const status = registry.get(account.id);
       if (status && (!status.enabled || status.disabledReason)) continue;
       if (!(await leases.acquire(account.id))) continue;
       const runtime = this.options.createRuntime(account);
       this.runtimes.set(account.id, runtime);
       logger.info({ account: account.id }, "account owned");
+      // Returns without waiting for Discord's READY: the gateway connects in the background.
       await runtime.start();
     }
   }
+
+  /**
+   * Renews every owned lease. A renewal that fails, errs or does not answer within its interval
+   * stops that account's runtime at once, long before the lease can lapse and another worker take it.
+   */
+  private async renewAll(): Promise<void> {
+    if (this.renewing || this.stopped) return;
+    this.renewing = true;
+    try {
+      await Promise.all(
+        [...this.runtimes].map(async ([id, runtime]) => {
+          const kept = await withTimeout(this.options.leases.renew(id), this.renewEveryMs).catch(() => false);
+          if (kept || this.runtimes.get(id) !== runtime) return;
+          this.options.logger.warn({ account: id }, "lease not renewed; stopping the account here");
+          this.runtimes.delete(id);
+          const stopped = runtime
+            .stop(0)
+            // Frees it at once when it was still ours (Redis did not answer in time); a no-op otherwise.
+            .then(() => this.options.leases.release(id))
+            .catch(() => undefined)
+            .finally(() => this.stopping.delete(id));
+          this.stopping.set(id, stopped);
+        }),
+      );
+    } finally {
+      this.renewing = false;
+    }
+  }
+}
+
+/** The call's answer, or false when it takes longer than `ms`. */
+function withTimeout(call: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  return Promise.race([call, late]).finally(() => clearTimeout(timer));
 }

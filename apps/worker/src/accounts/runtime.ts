@@ -1,4 +1,4 @@
-import { DiscordRest, GatewayClient, type GatewayFatal } from "@mjg/discord-client";
+import { DiscordRest, GatewayClient, type GatewayFatal, GatewayFatalError } from "@mjg/discord-client";
 import {
   type ApplicationCommand,
   type CommandName,
@@ -45,7 +45,15 @@ export interface RuntimeDeps {
   timeoutMs: number;
   jobLockMs: number;
   queueFullRetryMs: number;
+  /**
+   * A gateway session not ready after this long is reported on the account (lastError) and its
+   * handshake retried. @defaultValue 15000
+   */
+  gatewayReadyTimeoutMs?: number;
 }
+
+/** What waiting for the account's gateway session came to. */
+export type Readiness = "ready" | "stopped" | "timeout" | "refused";
 
 /** Where Discord is: REST, gateway, and Midjourney's activity host (Vary Region). */
 export interface DiscordEndpoints {
@@ -77,6 +85,7 @@ const COMMAND_INDEX_MAX_AGE_MS = 3_600_000;
 const BUSY_RETRY_MS = 500;
 // Re-reading waiting tasks catches ends decided elsewhere (the timeout sweeper, an operator).
 const RECHECK_MS = 5_000;
+const GATEWAY_READY_TIMEOUT_MS = 15_000;
 
 /**
  * Everything one owned account runs: its gateway session, its REST client, the correlator, and the
@@ -103,6 +112,11 @@ export class AccountRuntime {
   private readonly active = new Set<string>();
   private onDrained: (() => void) | null = null;
   private readonly log: Logger;
+  /** Aborted when the runtime stops: sleeps and waits of its tasks end at once. */
+  private readonly stopController = new AbortController();
+  /** Since when the gateway session is not ready (null while it is). */
+  private notReadySince: number | null = Date.now();
+  private notReadyReported = false;
 
   constructor(readonly deps: RuntimeDeps) {
     const { account } = deps;
@@ -111,6 +125,7 @@ export class AccountRuntime {
       token: account.token,
       url: deps.discord.gatewayUrl,
       logger: this.log,
+      handshakeTimeoutMs: deps.gatewayReadyTimeoutMs ?? GATEWAY_READY_TIMEOUT_MS,
     });
     this.rest = new DiscordRest({ token: account.token, apiUrl: deps.discord.apiUrl });
     this.correlator = new Correlator({ channelId: account.channelId });
@@ -132,6 +147,21 @@ export class AccountRuntime {
     return this.stopping;
   }
 
+  /** Aborted once the runtime stops. */
+  get signal(): AbortSignal {
+    return this.stopController.signal;
+  }
+
+  /** How long the gateway session has not been ready (0 while it is). */
+  notReadyForMs(now = Date.now()): number {
+    return this.notReadySince === null ? 0 : now - this.notReadySince;
+  }
+
+  /**
+   * Starts taking work without waiting for Discord: the gateway connects (and retries with backoff)
+   * in the background, and sends wait for its session, so a gateway that never says READY holds up
+   * nothing but its own account's sends.
+   */
   async start(): Promise<void> {
     this.gateway.on("dispatch", (t: string, d: unknown) => this.onDispatch(t, d));
     // The user id is learned from our own messages, not READY: what matters is whom Midjourney mentions.
@@ -139,18 +169,16 @@ export class AccountRuntime {
       // A fresh session may have missed events of running tasks: read the channel's recent messages.
       if (this.correlator.tracked().length > 0) void this.catchUp();
     });
-    this.gateway.on("state", (state: string) => void this.report({ gateway: state }));
+    this.gateway.on("state", (state: string) => this.onGatewayState(state));
     this.gateway.on("fatal", (fatal: GatewayFatal) => {
       void this.disable(`gateway closed ${fatal.code}: ${fatal.reason}`);
     });
     await this.report({ owner: this.deps.workerId, gateway: this.gateway.state });
-    try {
-      await this.gateway.connect();
-    } catch (error) {
-      this.log.error({ err: (error as Error).message }, "gateway refused the account");
-      // Refused for good (the account is disabled): still drain the queue, failing its tasks at once.
-      if (!this.disabled) return;
-    }
+    this.gateway.connect().catch((error) => {
+      // A refusal for good disables the account (the fatal event); the queue still drains, failing its tasks.
+      if (!(error instanceof GatewayFatalError))
+        this.log.debug({ err: (error as Error).message }, "gateway closed");
+    });
     this.tickTimer = setInterval(() => this.tick(), TICK_MS);
     this.worker = new Worker<TaskJob>(
       this.deps.keys.accountQueue(this.id),
@@ -168,11 +196,63 @@ export class AccountRuntime {
     this.worker.on("error", (error) => this.log.warn({ err: error.message }, "queue worker error"));
   }
 
+  /** Waits for the gateway session, at most until `deadline`, and never past the runtime's stop. */
+  async ready(deadline: number): Promise<Readiness> {
+    if (this.stopping) return "stopped";
+    if (this.gateway.state === "ready") return "ready";
+    const signal = this.signal;
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    try {
+      return await Promise.race([
+        this.gateway.connect().then(
+          () => (this.stopping ? "stopped" : "ready") as Readiness,
+          () => (this.stopping ? "stopped" : "refused") as Readiness,
+        ),
+        new Promise<Readiness>((resolve) => {
+          timer = setTimeout(() => resolve("timeout"), Math.max(0, deadline - Date.now()));
+          onAbort = () => resolve("stopped");
+          signal.addEventListener("abort", onAbort, { once: true });
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  private onGatewayState(state: string): void {
+    if (state === "ready") {
+      this.notReadySince = null;
+      if (this.notReadyReported) {
+        this.notReadyReported = false;
+        this.log.info("gateway ready again");
+        void this.report({ gateway: state, lastError: null });
+        return;
+      }
+    } else {
+      this.notReadySince ??= Date.now();
+    }
+    void this.report({ gateway: state });
+  }
+
+  /** A session that stays unready is reported once on the account, so operators see why it sends nothing. */
+  private watchReadiness(now: number): void {
+    const limit = this.deps.gatewayReadyTimeoutMs ?? GATEWAY_READY_TIMEOUT_MS;
+    const waited = this.notReadyForMs(now);
+    if (this.notReadyReported || waited < limit || this.disabled || this.stopping) return;
+    this.notReadyReported = true;
+    const lastError = `gateway not ready after ${Math.round(waited / 1000)} s; retrying`;
+    this.log.warn({ waitedMs: waited, state: this.gateway.state }, "gateway session not ready");
+    void this.report({ lastError });
+  }
+
   /**
    * Stops taking work. Running tasks get `graceMs` to end; after that their jobs are left to
    * BullMQ's stalled-job recovery, and the next owner resumes them without sending again.
    */
   async stop(graceMs: number): Promise<void> {
+    if (this.stopping) return;
     this.stopping = true;
     const worker = this.worker;
     this.worker = null;
@@ -188,6 +268,7 @@ export class AccountRuntime {
     this.tickTimer = null;
     // Still running after the grace: hand back, never fail (the task is fine on Discord's side).
     this.handingBack = true;
+    this.stopController.abort(new Error("the account's runtime stopped"));
     for (const waiter of this.waiters.values()) waiter({ kind: "handback" });
     this.waiters.clear();
     await worker?.close(true).catch(() => undefined);
@@ -329,6 +410,7 @@ export class AccountRuntime {
 
   private tick(): void {
     const now = Date.now();
+    this.watchReadiness(now);
     this.applyEffects(this.correlator.tick(now));
     if (now - this.lastRecheck >= RECHECK_MS) {
       this.lastRecheck = now;
@@ -369,7 +451,11 @@ export class AccountRuntime {
     }
   }
 
-  private async report(change: { owner?: string | null; gateway?: string }): Promise<void> {
+  private async report(change: {
+    owner?: string | null;
+    gateway?: string;
+    lastError?: string | null;
+  }): Promise<void> {
     await this.patchStatus(change).catch(() => undefined);
   }
 

@@ -89,6 +89,16 @@ export class WorkerMetrics {
       },
     });
     new Gauge({
+      name: "mj_gateway_not_ready_seconds",
+      help: "How long the account's gateway session has not been ready (0 while it is), for accounts this worker owns",
+      labelNames: ["account"],
+      registers,
+      collect() {
+        this.reset();
+        for (const runtime of owned()) this.set({ account: runtime.id }, seconds(runtime.notReadyForMs()));
+      },
+    });
+    new Gauge({
       name: "mj_worker_owned_accounts",
       help: "Accounts whose lease this worker holds",
       registers,

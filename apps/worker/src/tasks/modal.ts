@@ -21,6 +21,8 @@ export type PopupEffect = Extract<CorrelationEffect, { type: "modal" } | { type:
 export const DEFAULT_ACTIVITY_URL = "https://936929561302675456.discordsays.com";
 const IFRAME_PREFIX = "MJ::iframe::";
 const SEND_ATTEMPTS = 4;
+// Longest an answer waits for the account's gateway session before counting as a failed attempt.
+const READY_WAIT_MS = 15_000;
 
 /** Discord's refusal as a failReason. */
 export function refusalText(result: Exclude<InteractionResult, { kind: "ok" }>): string {
@@ -199,7 +201,8 @@ export class ModalSubmitter {
       answer.fieldFromEvent ??
       modalIdsFor(answer.customId, parent?.discord.messageId ?? "")?.fieldCustomId ??
       "MJ::RemixModal::new_prompt";
-    await this.runtime.gateway.connect();
+    if ((await this.runtime.ready(Date.now() + READY_WAIT_MS)) !== "ready")
+      return { kind: "server_error", status: 0, message: "gateway session not ready" };
     return this.runtime.rest.sendInteraction(
       modalSubmitInteraction({
         guildId: account.guildId,

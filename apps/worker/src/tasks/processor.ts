@@ -185,7 +185,15 @@ export class TaskProcessor {
         return lifecycle.fail(taskId, `[Upload failed] ${(error as Error).message}`);
       }
       if (prepared.kind === "refused") return lifecycle.fail(taskId, prepared.reason);
-      await this.runtime.gateway.connect();
+      // Only this account waits for its session; a gateway that never gets ready ends the task at its deadline.
+      const readiness = await this.runtime.ready(deadline);
+      if (readiness === "stopped") return "handback";
+      if (readiness === "timeout") return lifecycle.fail(taskId, "timeout");
+      if (readiness === "refused")
+        return lifecycle.fail(
+          taskId,
+          `account disabled: ${this.runtime.disabledReason ?? "Discord refused the gateway session"}`,
+        );
       const body = await prepared.build({
         guildId: account.guildId,
         channelId: account.channelId,

@@ -77,7 +77,8 @@ export class SeedLookup {
       });
     });
     try {
-      await this.runtime.gateway.connect();
+      if ((await this.runtime.ready(Date.now() + SEED_WAIT_MS)) !== "ready")
+        throw new Error("gateway session not ready");
       const ticket = await pacing.pass(account.id, account);
       try {
         const body = showInteraction({
