@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { accountStatus, type Harness, startApi } from "./harness.js";
+import { accountStatus, type Harness, json, startApi } from "./harness.js";
 import {
   expectRefusal,
   expectSubmitted,
@@ -70,9 +70,9 @@ describe("change and simple-change", () => {
 
   it("takes a seed task (24-hex id) as the parent just as well", async () => {
     h = await startApi();
-    const seed = await (
-      await fetch(`${h.url}/api/v1/trigger/submit?action=IMAGINE&prompt=seed%20parent`)
-    ).json();
+    const seed = await json(
+      await fetch(`${h.url}/api/v1/trigger/submit?action=IMAGINE&prompt=seed%20parent`),
+    );
     const parentId = seed.result as string;
     expect(parentId).toMatch(/^[0-9a-f]{24}$/);
     await h.api.store.update(parentId, () => ({ status: "SUCCESS", hash: HASH }));
