@@ -9,6 +9,8 @@ import autocannon from "autocannon";
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const prefix = `bench-api-${process.pid}`;
+/** Alternating rounds of the /mj read comparisons (medians reported). */
+const PAIRED_ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 /** Ids per `list-by-condition` call, as a new-api poller batch. */
 const LIST_IDS = 20;
 
@@ -46,6 +48,34 @@ async function load(options: autocannon.Options) {
   };
 }
 
+type Figures = Awaited<ReturnType<typeof load>>;
+
+/**
+ * Baseline and gateway in alternating short rounds (the order flipping each round), medians kept:
+ * on a shared machine, load that comes and goes then weighs on both sides alike.
+ */
+async function paired(base: autocannon.Options, gateway: autocannon.Options): Promise<[Figures, Figures]> {
+  const rounds = Math.max(1, PAIRED_ROUNDS);
+  const duration = Math.max(1, Math.round(DURATION / rounds));
+  const runs: [Figures[], Figures[]] = [[], []];
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? [0, 1] : [1, 0];
+    for (const side of order) runs[side]!.push(await load({ duration, ...(side === 0 ? base : gateway) }));
+  }
+  return [median(runs[0]), median(runs[1])];
+}
+
+function median(runs: Figures[]): Figures {
+  const middle = <T>(values: T[], key: (value: T) => number) =>
+    key([...values].sort((a, b) => key(a) - key(b))[Math.floor(values.length / 2)]!);
+  return {
+    rps: middle(runs, (run) => run.rps),
+    p50: middle(runs, (run) => run.p50),
+    p99: middle(runs, (run) => run.p99),
+    errors: runs.reduce((sum, run) => sum + run.errors, 0),
+  };
+}
+
 async function seedTask(url: string, path: string, method: "GET" | "POST"): Promise<string> {
   const response = await fetch(`${url}${path}`, {
     method,
@@ -75,20 +105,19 @@ try {
   };
   const baseIds = await ids(baseline.url, "/submit");
   const gwIds = await ids(gateway.url, "/api/v1/trigger/submit");
-  const listBase = await load({
-    url: `${baseline.url}/mj-list`,
-    method: "POST",
-    body: JSON.stringify({ ids: baseIds }),
-    headers,
-  });
-  const listGw = await load({
-    url: `${gateway.url}/mj/task/list-by-condition`,
-    method: "POST",
-    body: JSON.stringify({ ids: gwIds }),
-    headers,
-  });
-  const mjFetchBase = await load({ url: `${baseline.url}/mj-fetch/${baseId}` });
-  const mjFetchGw = await load({ url: `${gateway.url}/mj/task/${gwId}/fetch` });
+  const [listBase, listGw] = await paired(
+    { url: `${baseline.url}/mj-list`, method: "POST", body: JSON.stringify({ ids: baseIds }), headers },
+    {
+      url: `${gateway.url}/mj/task/list-by-condition`,
+      method: "POST",
+      body: JSON.stringify({ ids: gwIds }),
+      headers,
+    },
+  );
+  const [mjFetchBase, mjFetchGw] = await paired(
+    { url: `${baseline.url}/mj-fetch/${baseId}` },
+    { url: `${gateway.url}/mj/task/${gwId}/fetch` },
+  );
   const gatewayRss = await rss(gateway);
   const line = (name: string, r: Awaited<ReturnType<typeof load>>, base?: Awaited<ReturnType<typeof load>>) =>
     `| ${name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${base ? (r.rps / base.rps).toFixed(2) : "—"} |`;
