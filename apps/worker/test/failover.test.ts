@@ -1,11 +1,15 @@
 import { keySpace, type TaskRecord } from "@mjg/shared";
 import { afterEach, describe, expect, it } from "vitest";
+import { killAll, spawnWorker, type WorkerChild } from "./children.js";
 import { type Stack, startStack } from "./harness.js";
 import { accountStatus, readyWithholdingRelay, sleep, submitOk, waitFor } from "./helpers.js";
 
 let stack: Stack | undefined;
+let children: WorkerChild[] = [];
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
+  await killAll(children);
+  children = [];
   await stack?.close();
   stack = undefined;
   for (const cleanup of cleanups.splice(0)) await cleanup();
@@ -63,5 +67,48 @@ describe("an account whose gateway never becomes ready", () => {
     expect(status?.lastError).toMatch(/gateway not ready/);
     expect(relay.withheld()).toBeGreaterThan(0);
     expect(owners.most()).toBe(1);
+  });
+});
+
+// Long enough jobs that a process can die while one is running.
+const LONG_JOB = { progressSteps: Array.from({ length: 20 }, (_, i) => i * 5) };
+// As in production: without adopting the dead owner's jobs, BullMQ's stalled check would return them
+// only after this lock, past the tasks' timeout.
+const SLOW_RECOVERY = { timeoutMs: 30_000, jobLockMs: 30_000 };
+
+describe("a worker is killed (-9) and another takes its account over", () => {
+  it("a task in flight with a 30 s timeout ends in SUCCESS, sent once", async () => {
+    stack = await startStack({ workers: 0, stepDelayMs: 40, sim: LONG_JOB, timeoutMs: 30_000 });
+    const doomed = await spawnWorker(stack, "child-doomed", SLOW_RECOVERY);
+    children.push(doomed);
+    await stack.startWorker({ workerId: "heir", ...SLOW_RECOVERY });
+    const id = await submitOk(stack, { action: "IMAGINE", prompt: "a ferry in the fog" });
+    await stack.waitForTask(id, (task) => task.status === "IN_PROGRESS", 30_000);
+    doomed.process.kill("SIGKILL");
+    await doomed.exited;
+
+    const task = await stack.waitForTask(id, undefined, 40_000);
+    expect(task.status).toBe("SUCCESS");
+    expect(stack.sim.stats().totals.interactions).toBe(1);
+    expect((await storedRecord(stack, id)).discord.sends).toBe(1);
+  });
+
+  it("a task whose image came while no worker listened ends in SUCCESS, read from the channel", async () => {
+    stack = await startStack({ workers: 0, stepDelayMs: 40, sim: LONG_JOB, timeoutMs: 30_000 });
+    const doomed = await spawnWorker(stack, "child-doomed", SLOW_RECOVERY);
+    children.push(doomed);
+    const id = await submitOk(stack, { action: "IMAGINE", prompt: "a lamp in a window" });
+    await stack.waitForTask(id, (task) => task.status === "IN_PROGRESS", 30_000);
+    doomed.process.kill("SIGKILL");
+    await doomed.exited;
+    // Midjourney finishes the job with nobody listening; only then does another worker start.
+    await waitFor("the job to finish on Midjourney's side", () => stack!.sim.stats().totals.runningJobs === 0);
+    expect((await stack.task(id)).status).toBe("IN_PROGRESS");
+    await stack.startWorker({ workerId: "heir", ...SLOW_RECOVERY });
+
+    const task = await stack.waitForTask(id, undefined, 40_000);
+    expect(task.status).toBe("SUCCESS");
+    expect(task.imageUrl).toMatch(/^http/);
+    expect(stack.sim.stats().totals.interactions).toBe(1);
   });
 });

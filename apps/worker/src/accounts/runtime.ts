@@ -10,72 +10,23 @@ import {
   NIJI_APPLICATION_ID,
 } from "@mjg/midjourney";
 import {
-  type AccountConfig,
   type AccountDirectory,
   type BotType,
   isTerminal,
-  type KeySpace,
   SEED_JOB_NAME,
   TASK_JOB_NAME,
   type TaskJob,
-  type TaskStore,
 } from "@mjg/shared";
-import { DelayedError, type Job, Queue, Worker } from "bullmq";
-import type { Redis } from "ioredis";
+import { DelayedError, type Job, Queue, WaitingError, Worker } from "bullmq";
 import type { Logger } from "pino";
+import type { DiscordEndpoints, Readiness, RuntimeDeps, TaskAccount } from "../tasks/account.js";
 import { effectPatch } from "../tasks/effects.js";
-import type { TaskLifecycle } from "../tasks/lifecycle.js";
-import { TaskProcessor } from "../tasks/processor.js";
+import { type RunOutcome, TaskProcessor } from "../tasks/processor.js";
 import { SeedLookup } from "../tasks/seed.js";
-import type { PacingGate } from "./pacing.js";
+import { Waiters } from "../tasks/waiters.js";
 import { RunningSlots } from "./slots.js";
 
-export interface RuntimeDeps {
-  account: AccountConfig;
-  discord: DiscordEndpoints;
-  store: TaskStore;
-  directory: AccountDirectory;
-  lifecycle: TaskLifecycle;
-  pacing: PacingGate;
-  keys: KeySpace;
-  /** ioredis connection for BullMQ workers (maxRetriesPerRequest: null). */
-  bullConnection: Redis;
-  logger: Logger;
-  workerId: string;
-  timeoutMs: number;
-  jobLockMs: number;
-  queueFullRetryMs: number;
-  /**
-   * A gateway session not ready after this long is reported on the account (lastError) and its
-   * handshake retried. @defaultValue 15000
-   */
-  gatewayReadyTimeoutMs?: number;
-}
-
-/** What waiting for the account's gateway session came to. */
-export type Readiness = "ready" | "stopped" | "timeout" | "refused";
-
-/** Where Discord is: REST, gateway, and Midjourney's activity host (Vary Region). */
-export interface DiscordEndpoints {
-  apiUrl: string;
-  gatewayUrl: string;
-  /** @defaultValue https://936929561302675456.discordsays.com */
-  activityUrl?: string;
-}
-
-export type Waiter = (outcome: WaitOutcome) => void;
-export type WaitOutcome =
-  | { kind: "ended" }
-  | { kind: "retry"; reason: string }
-  | { kind: "timeout" }
-  /** The runtime stopped: the task is left for the account's next owner, which resumes it. */
-  | { kind: "handback" };
-
-/**
- * What a job handed back returns to BullMQ: never settling keeps the job active (neither completed
- * nor failed) until its lock lapses, and stalled-job recovery queues it for the next owner.
- */
-export const HANDED_BACK: Promise<never> = new Promise<never>(() => undefined);
+export type { DiscordEndpoints, Readiness, RuntimeDeps };
 
 const TICK_MS = 250;
 // Midjourney bumps command versions now and then: read the index again after this long.
@@ -86,19 +37,23 @@ const BUSY_RETRY_MS = 500;
 // Re-reading waiting tasks catches ends decided elsewhere (the timeout sweeper, an operator).
 const RECHECK_MS = 5_000;
 const GATEWAY_READY_TIMEOUT_MS = 15_000;
+// After the grace, tasks still running get this long to notice the stop and hand their jobs back.
+const HANDBACK_WAIT_MS = 2_000;
 
 /**
  * Everything one owned account runs: its gateway session, its REST client, the correlator, and the
  * BullMQ worker consuming its queue with the account's concurrency.
  */
-export class AccountRuntime {
+export class AccountRuntime implements TaskAccount {
   readonly gateway: GatewayClient;
   readonly rest: DiscordRest;
   readonly correlator: Correlator;
   readonly slots: RunningSlots;
+  readonly waiters = new Waiters();
+  /** The account's queue, for adopting, moving and failing its jobs outside the worker. */
+  private readonly queue: Queue<TaskJob>;
   private worker: Worker<TaskJob> | null = null;
   private readonly processor: TaskProcessor;
-  private readonly waiters = new Map<string, Waiter>();
   private readonly effectChains = new Map<string, Promise<void>>();
   private tickTimer: NodeJS.Timeout | null = null;
   private lastRecheck = 0;
@@ -107,7 +62,6 @@ export class AccountRuntime {
   private readonly seeds: SeedLookup;
   private disabled: string | null = null;
   private stopping = false;
-  private handingBack = false;
   /** Tasks this runtime's jobs are working on; stop() waits for them during the grace. */
   private readonly active = new Set<string>();
   private onDrained: (() => void) | null = null;
@@ -130,12 +84,20 @@ export class AccountRuntime {
     this.rest = new DiscordRest({ token: account.token, apiUrl: deps.discord.apiUrl });
     this.correlator = new Correlator({ channelId: account.channelId });
     this.slots = new RunningSlots(deps.bullConnection, deps.keys);
+    this.queue = new Queue<TaskJob>(deps.keys.accountQueue(account.id), {
+      connection: deps.bullConnection,
+      prefix: deps.keys.prefix,
+    });
     this.processor = new TaskProcessor(this, deps);
     this.seeds = new SeedLookup(this, deps);
   }
 
   get id(): string {
     return this.deps.account.id;
+  }
+
+  get sessionId(): string {
+    return this.gateway.sessionId ?? "";
   }
 
   get disabledReason(): string | null {
@@ -179,6 +141,7 @@ export class AccountRuntime {
       if (!(error instanceof GatewayFatalError))
         this.log.debug({ err: (error as Error).message }, "gateway closed");
     });
+    await this.adopt();
     this.tickTimer = setInterval(() => this.tick(), TICK_MS);
     this.worker = new Worker<TaskJob>(
       this.deps.keys.accountQueue(this.id),
@@ -194,6 +157,30 @@ export class AccountRuntime {
       },
     );
     this.worker.on("error", (error) => this.log.warn({ err: error.message }, "queue worker error"));
+  }
+
+  /**
+   * Takes over the work a previous owner left: its jobs still marked active (it died, or stopped
+   * before handing them back) go back to the queue at once instead of after BullMQ's stalled check,
+   * and are the first this runtime runs (sent ones resumed and caught up from the channel, unsent
+   * ones sent). Only the lease holder runs the account's queue and its own worker has not started,
+   * so every active job is an orphan. Running slots of tasks that ended meanwhile are freed.
+   */
+  private async adopt(): Promise<void> {
+    let adopted = 0;
+    for (const job of await this.queue.getJobs(["active"])) {
+      // No token: the dead owner's lock is not ours, and the job must not wait for it to lapse.
+      if (
+        await job.moveToWait().then(
+          () => true,
+          () => false,
+        )
+      )
+        adopted++;
+    }
+    const freed = await this.slots.prune(this.id, this.deps.store);
+    if (adopted + freed > 0)
+      this.log.info({ adopted, freedSlots: freed }, "adopted the previous owner's work");
   }
 
   /** Waits for the gateway session, at most until `deadline`, and never past the runtime's stop. */
@@ -248,8 +235,8 @@ export class AccountRuntime {
   }
 
   /**
-   * Stops taking work. Running tasks get `graceMs` to end; after that their jobs are left to
-   * BullMQ's stalled-job recovery, and the next owner resumes them without sending again.
+   * Stops taking work. Running tasks get `graceMs` to end; the ones still running after that hand
+   * their jobs back to the queue, where the account's next owner resumes them without sending again.
    */
   async stop(graceMs: number): Promise<void> {
     if (this.stopping) return;
@@ -259,19 +246,16 @@ export class AccountRuntime {
     if (worker) {
       // Pause, not close: BullMQ's close() waits for every running job, and a later close(true) waits too.
       await worker.pause(true).catch(() => undefined);
-      if (this.active.size > 0) {
-        const graceOver = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
-        await Promise.race([this.whenIdle(), graceOver]);
-      }
+      if (this.active.size > 0) await Promise.race([this.whenIdle(), delay(graceMs)]);
     }
     if (this.tickTimer) clearInterval(this.tickTimer);
     this.tickTimer = null;
     // Still running after the grace: hand back, never fail (the task is fine on Discord's side).
-    this.handingBack = true;
     this.stopController.abort(new Error("the account's runtime stopped"));
-    for (const waiter of this.waiters.values()) waiter({ kind: "handback" });
-    this.waiters.clear();
+    this.waiters.handBackAll();
+    if (this.active.size > 0) await Promise.race([this.whenIdle(), delay(HANDBACK_WAIT_MS)]);
     await worker?.close(true).catch(() => undefined);
+    await this.queue.close().catch(() => undefined);
     await this.gateway.closeKeepSession().catch(() => undefined);
     await this.report({ owner: null, gateway: "closed" }).catch(() => undefined);
   }
@@ -305,19 +289,11 @@ export class AccountRuntime {
 
   /** Fails the tasks still queued for this account (it leaves rotation) and removes their jobs. */
   async failQueued(reason: string): Promise<number> {
-    const queue = new Queue<TaskJob>(this.deps.keys.accountQueue(this.id), {
-      connection: this.deps.bullConnection,
-      prefix: this.deps.keys.prefix,
-    });
     let failed = 0;
-    try {
-      for (const job of await queue.getJobs(["waiting", "delayed", "prioritized", "paused"])) {
-        await this.deps.lifecycle.fail(job.data.taskId, `account disabled: ${reason}`);
-        await job.remove().catch(() => undefined);
-        failed++;
-      }
-    } finally {
-      await queue.close();
+    for (const job of await this.queue.getJobs(["waiting", "delayed", "prioritized", "paused"])) {
+      await this.deps.lifecycle.fail(job.data.taskId, `account disabled: ${reason}`);
+      await job.remove().catch(() => undefined);
+      failed++;
     }
     return failed;
   }
@@ -348,23 +324,6 @@ export class AccountRuntime {
     return command;
   }
 
-  /** Resolves when the task ends, is asked to be resent, or the runtime stops. */
-  wait(taskId: string): Promise<WaitOutcome> {
-    if (this.handingBack) return Promise.resolve({ kind: "handback" });
-    return new Promise((resolve) => this.waiters.set(taskId, resolve));
-  }
-
-  release(taskId: string, outcome: WaitOutcome): void {
-    const waiter = this.waiters.get(taskId);
-    if (!waiter) return;
-    this.waiters.delete(taskId);
-    waiter(outcome);
-  }
-
-  waitingTaskIds(): string[] {
-    return [...this.waiters.keys()];
-  }
-
   async catchUp(): Promise<void> {
     try {
       const messages = await this.rest.channelMessages(this.deps.account.channelId, { limit: 50 });
@@ -376,13 +335,13 @@ export class AccountRuntime {
 
   private async process(job: Job<TaskJob>, token: string | undefined): Promise<void> {
     if (job.name !== TASK_JOB_NAME && job.name !== SEED_JOB_NAME) throw new Error(`unknown job ${job.name}`);
-    // A job fetched while stopping is left untouched for the next owner.
-    if (this.stopping) return HANDED_BACK;
+    // A job fetched while stopping goes straight back to the queue for the next owner.
+    if (this.stopping) return this.handBack(job, token);
     const taskId = job.data.taskId;
     // Reading a finished job's seed sends one /show: no running slot, no correlation.
     if (job.name === SEED_JOB_NAME) return this.seeds.lookup(taskId);
     this.active.add(taskId);
-    let outcome: "busy" | undefined;
+    let outcome: RunOutcome;
     try {
       outcome = await this.processor.run(taskId);
     } finally {
@@ -392,6 +351,14 @@ export class AccountRuntime {
       await job.moveToDelayed(Date.now() + BUSY_RETRY_MS, token);
       throw new DelayedError();
     }
+    if (outcome === "handedBack") return this.handBack(job, token);
+  }
+
+  /** BullMQ's idiom for "not done here": the job waits again, for whoever owns the account next. */
+  private async handBack(job: Job<TaskJob>, token: string | undefined): Promise<never> {
+    // With our token only: a job another owner holds by now (it adopted it) is left alone.
+    await job.moveToWait(token).catch(() => undefined);
+    throw new WaitingError();
   }
 
   /** The task no longer needs this runtime (ended, or handed back to the next owner). */
@@ -414,7 +381,7 @@ export class AccountRuntime {
     this.applyEffects(this.correlator.tick(now));
     if (now - this.lastRecheck >= RECHECK_MS) {
       this.lastRecheck = now;
-      void this.processor.recheck(this.waitingTaskIds());
+      void this.processor.recheck(this.waiters.ids());
     }
   }
 
@@ -438,7 +405,8 @@ export class AccountRuntime {
   }
 
   private async applyEffect(taskId: string, effect: CorrelationEffect): Promise<void> {
-    if (effect.type === "retry") return this.release(taskId, { kind: "retry", reason: effect.reason });
+    if (effect.type === "retry")
+      return this.waiters.release(taskId, { kind: "retry", reason: effect.reason });
     if (effect.type === "queued") return;
     if (effect.type === "modal" || effect.type === "iframe")
       return this.processor.modals.onPopup(taskId, effect);
@@ -446,9 +414,7 @@ export class AccountRuntime {
       effectPatch(current, effect, Date.now()),
     );
     if (effect.type === "account") await this.disable(effect.reason);
-    if (record && isTerminal(record.status)) {
-      this.release(taskId, { kind: "ended" });
-    }
+    if (record && isTerminal(record.status)) this.waiters.release(taskId, { kind: "ended" });
   }
 
   private async report(change: {
@@ -463,4 +429,8 @@ export class AccountRuntime {
   private patchStatus(change: Parameters<AccountDirectory["patch"]>[1]): Promise<unknown> {
     return this.deps.directory.patch(this.id, change);
   }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 }

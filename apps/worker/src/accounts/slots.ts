@@ -1,4 +1,4 @@
-import { type KeySpace, RedisScript } from "@mjg/shared";
+import { isTerminal, type KeySpace, RedisScript, type TaskStore } from "@mjg/shared";
 import type { Redis } from "ioredis";
 
 // Frees slots of tasks past their deadline, then takes one if the task has none and there is room.
@@ -37,6 +37,19 @@ export class RunningSlots {
 
   async release(accountId: string, taskId: string): Promise<void> {
     await this.redis.zrem(this.key(accountId), taskId);
+  }
+
+  /** Frees the slots of tasks that ended (an owner died before freeing them); returns how many. */
+  async prune(accountId: string, store: TaskStore): Promise<number> {
+    const taskIds = await this.redis.zrange(this.key(accountId), 0, -1);
+    if (taskIds.length === 0) return 0;
+    const records = await store.getMany(taskIds);
+    const ended = taskIds.filter((_, i) => {
+      const record = records[i];
+      return !record || isTerminal(record.status);
+    });
+    if (ended.length > 0) await this.redis.zrem(this.key(accountId), ...ended);
+    return ended.length;
   }
 
   private async tryAcquire(

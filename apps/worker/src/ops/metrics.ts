@@ -74,7 +74,7 @@ export class WorkerMetrics {
       registers,
       collect() {
         this.reset();
-        for (const runtime of owned()) this.set({ account: runtime.id }, runtime.waitingTaskIds().length);
+        for (const runtime of owned()) this.set({ account: runtime.id }, runtime.waiters.size);
       },
     });
     new Gauge({

@@ -10,7 +10,7 @@ import {
 } from "@mjg/midjourney";
 import { isTerminal, type TaskRecord } from "@mjg/shared";
 import { sleep } from "../accounts/pacing.js";
-import type { AccountRuntime, RuntimeDeps } from "../accounts/runtime.js";
+import type { RuntimeDeps, TaskAccount } from "./account.js";
 import { trackedJob } from "./effects.js";
 import { maskBase64, taskImages } from "./images.js";
 import { customIdOf } from "./interactions.js";
@@ -79,7 +79,7 @@ export function expectsModal(record: TaskRecord, parent: TaskRecord | null): boo
 /** Answers the pop-ups that clicks open: a modal submit (type 5), or Vary Region's job on the activity host. */
 export class ModalSubmitter {
   constructor(
-    private readonly runtime: AccountRuntime,
+    private readonly runtime: TaskAccount,
     private readonly deps: RuntimeDeps,
   ) {}
 
@@ -109,7 +109,7 @@ export class ModalSubmitter {
         record._id,
         "[Modal lost] the pop-up opened while the worker handling it stopped; submit the task again",
       );
-      if (failed) this.runtime.release(record._id, { kind: "ended" });
+      if (failed) this.runtime.waiters.release(record._id, { kind: "ended" });
     }
   }
 
@@ -166,7 +166,7 @@ export class ModalSubmitter {
     // A refused answer starts no job: the task ends with Discord's words instead of at its timeout.
     this.runtime.correlator.untrack(taskId);
     const failed = await lifecycle.fail(taskId, `[Modal refused] ${refusalText(result)}`);
-    if (failed) this.runtime.release(taskId, { kind: "ended" });
+    if (failed) this.runtime.waiters.release(taskId, { kind: "ended" });
   }
 
   private async send(
@@ -207,7 +207,7 @@ export class ModalSubmitter {
       modalSubmitInteraction({
         guildId: account.guildId,
         channelId: account.channelId,
-        sessionId: this.runtime.gateway.sessionId ?? "",
+        sessionId: this.runtime.sessionId,
         nonce: answer.nonce,
         interactionId: answer.interactionId,
         modalCustomId: answer.modalCustomId,

@@ -2,14 +2,22 @@ import type { InteractionResult } from "@mjg/discord-client";
 import { nextSnowflake } from "@mjg/midjourney";
 import { isTerminal, type TaskRecord } from "@mjg/shared";
 import type { Logger } from "pino";
-import { sleep } from "../accounts/pacing.js";
-import { type AccountRuntime, HANDED_BACK, type RuntimeDeps, type WaitOutcome } from "../accounts/runtime.js";
+import { type PacingGate, sleep } from "../accounts/pacing.js";
+import type { RuntimeDeps, TaskAccount } from "./account.js";
 import { trackedJob } from "./effects.js";
 import { type Prepared, prepareInteraction, type SendContext } from "./interactions.js";
 import { ModalSubmitter } from "./modal.js";
 import { runUpload } from "./upload.js";
+import type { WaitOutcome } from "./waiters.js";
 
 const SERVER_ERROR_RETRIES = 3;
+
+/**
+ * How running a task's job ended: `done` (ended, or nothing to do), `busy` (every running slot of the
+ * account is taken: try again shortly), `handedBack` (the runtime stopped: the account's next owner
+ * resumes it). Only the runtime turns these into BullMQ terms.
+ */
+export type RunOutcome = "done" | "busy" | "handedBack";
 
 /** Runs one task on its account: send the interaction once, then wait for Midjourney's answer. */
 export class TaskProcessor {
@@ -17,87 +25,72 @@ export class TaskProcessor {
   readonly modals: ModalSubmitter;
 
   constructor(
-    private readonly runtime: AccountRuntime,
+    private readonly runtime: TaskAccount,
     private readonly deps: RuntimeDeps,
   ) {
     this.log = deps.logger.child({ account: deps.account.id });
     this.modals = new ModalSubmitter(runtime, deps);
   }
 
-  /** "busy": every running slot of the account is taken (by tasks handed over from another owner). */
-  async run(taskId: string): Promise<"busy" | undefined> {
+  async run(taskId: string): Promise<RunOutcome> {
+    let outcome: RunOutcome = "done";
     try {
-      return await this.runTask(taskId);
+      outcome = await this.runTask(taskId);
+      return outcome;
     } finally {
-      // Not reached by a task handed back while it runs: its slot goes with it to the next owner.
-      await this.runtime.slots.release(this.deps.account.id, taskId).catch(() => undefined);
+      // A task handed back while it runs on Discord keeps its slot: it goes with it to the next owner.
+      if (outcome !== "handedBack")
+        await this.runtime.slots.release(this.deps.account.id, taskId).catch(() => undefined);
     }
   }
 
-  private async runTask(taskId: string): Promise<"busy" | undefined> {
+  private async runTask(taskId: string): Promise<RunOutcome> {
     const { store, lifecycle } = this.deps;
     let record = await store.get(taskId);
-    if (!record) return;
+    if (!record) return "done";
     if (isTerminal(record.status)) {
       await lifecycle.settle(record);
-      return;
+      return "done";
     }
     // A MODAL task's job is only added once its pop-up has a prompt; a stray job waits for nothing.
-    if (record.status === "MODAL") return;
+    if (record.status === "MODAL") return "done";
     const deadline = record.submitTime + this.deps.timeoutMs;
     const parent = record.parentId ? await store.get(record.parentId) : null;
 
     if (record.action === "UPLOAD") {
       await runUpload(record, this.sendContext(record), this.deps);
-      return;
+      return "done";
     }
 
-    if (record.discord.nonce && record.discord.sentAt) {
-      // Sent before by a worker that died or handed the task back: watch, never send twice.
-      this.log.info({ taskId }, "resuming a task that was already sent");
-      const waiting = this.waitUntil(taskId, deadline);
-      this.runtime.correlator.track(trackedJob(record, parent));
-      await this.runtime.slots.hold(this.deps.account.id, taskId, deadline);
-      await this.modals.resume(record, parent);
-      await this.runtime.catchUp();
-      await this.finish(taskId, await waiting);
-      return;
-    }
+    if (record.discord.nonce && record.discord.sentAt) return this.resume(record, parent, deadline);
 
     // At most `concurrency` jobs of the account run on Discord, counting ones another owner handed back.
     const { account } = this.deps;
     if (!(await this.runtime.slots.take(account.id, taskId, deadline, account.concurrency))) return "busy";
     for (;;) {
-      const waiting = this.waitUntil(taskId, deadline);
+      const waiting = this.runtime.waiters.wait(taskId, deadline);
       const sent = await this.send(record, parent, deadline);
-      if (sent === "handback") {
-        this.runtime.release(taskId, { kind: "handback" });
+      if (sent === "handback" || sent === "taken") {
+        this.runtime.waiters.release(taskId, { kind: "handback" });
         await waiting;
-        // Not sent: nothing runs on Discord's side, so it needs no running slot.
-        await this.runtime.slots.release(this.deps.account.id, taskId);
-        await this.handBack(taskId);
-        return;
+        // Not sent from here: its slot is freed, unless another process sent it (its job runs on Discord).
+        if (sent === "handback") await this.runtime.slots.release(this.deps.account.id, taskId);
+        return this.handBack(taskId);
       }
       record = sent;
       if (!record || isTerminal(record.status)) {
-        this.runtime.release(taskId, { kind: "ended" });
+        this.runtime.waiters.release(taskId, { kind: "ended" });
         await waiting;
         if (record) await lifecycle.settle(record);
-        return;
+        return "done";
       }
       const outcome = await waiting;
-      if (outcome.kind !== "retry") {
-        await this.finish(taskId, outcome);
-        return;
-      }
+      if (outcome.kind !== "retry") return this.finish(taskId, outcome);
       // Midjourney's own queue was full: send again later with a new nonce.
       this.log.warn({ taskId, reason: outcome.reason }, "Midjourney queue full; sending again later");
       const remaining = deadline - Date.now();
-      if (remaining <= this.deps.queueFullRetryMs) {
-        await this.finish(taskId, { kind: "timeout" });
-        return;
-      }
-      await sleep(this.deps.queueFullRetryMs);
+      if (remaining <= this.deps.queueFullRetryMs) return this.finish(taskId, { kind: "timeout" });
+      if (!(await this.pause(this.deps.queueFullRetryMs))) return this.handBack(taskId);
       record = await store
         .update(taskId, (current) =>
           isTerminal(current.status) ? null : { discord: { nonce: null, sentAt: null } },
@@ -105,16 +98,32 @@ export class TaskProcessor {
         .then((result) => (result.outcome === "missing" ? null : result.record));
       if (!record || isTerminal(record.status)) {
         if (record) await lifecycle.settle(record);
-        return;
+        return "done";
       }
     }
   }
 
+  /**
+   * A task sent before by an owner that died or handed it back: watch for its result (also the one
+   * already in the channel), answer a pop-up it saw but did not answer, never click or send again.
+   */
+  private async resume(record: TaskRecord, parent: TaskRecord | null, deadline: number): Promise<RunOutcome> {
+    const taskId = record._id;
+    this.log.info({ taskId }, "resuming a task that was already sent");
+    const waiting = this.runtime.waiters.wait(taskId, deadline);
+    this.runtime.correlator.track(trackedJob(record, parent));
+    // The running slot is re-owned here, whatever the capacity: the job already runs on Discord.
+    await this.runtime.slots.hold(this.deps.account.id, taskId, deadline);
+    await this.modals.resume(record, parent);
+    await this.runtime.catchUp();
+    return this.finish(taskId, await waiting);
+  }
+
   /** Fails every task this account is waiting on (the account was taken out of rotation). */
   async failWaiting(reason: string): Promise<void> {
-    for (const taskId of this.runtime.waitingTaskIds()) {
+    for (const taskId of this.runtime.waiters.ids()) {
       const record = await this.deps.lifecycle.fail(taskId, `account disabled: ${reason}`);
-      if (record) this.runtime.release(taskId, { kind: "ended" });
+      if (record) this.runtime.waiters.release(taskId, { kind: "ended" });
     }
   }
 
@@ -123,32 +132,28 @@ export class TaskProcessor {
     if (taskIds.length === 0) return;
     const records = await this.deps.store.getMany(taskIds).catch(() => []);
     records.forEach((record, i) => {
-      if (!record || isTerminal(record.status)) this.runtime.release(taskIds[i]!, { kind: "ended" });
+      if (!record || isTerminal(record.status)) this.runtime.waiters.release(taskIds[i]!, { kind: "ended" });
     });
   }
 
-  private waitUntil(taskId: string, deadline: number): Promise<WaitOutcome> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(
-        () => this.runtime.release(taskId, { kind: "timeout" }),
-        Math.max(0, deadline - Date.now()),
-      );
-      void this.runtime.wait(taskId).then((outcome) => {
-        clearTimeout(timer);
-        resolve(outcome);
-      });
-    });
+  /** Waits `ms`; false when the runtime stopped meanwhile. */
+  private async pause(ms: number): Promise<boolean> {
+    try {
+      await sleep(ms, this.runtime.signal);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
-  /** Leaves the task to the account's next owner: its job stays active until stalled-job recovery. */
-  private handBack(taskId: string): Promise<never> {
+  /** Leaves the task to the account's next owner, which resumes it (or sends it, when it was not sent). */
+  private handBack(taskId: string): RunOutcome {
     this.runtime.correlator.untrack(taskId);
     this.log.info({ taskId }, "handing the task back to the next owner");
-    this.runtime.leave(taskId);
-    return HANDED_BACK;
+    return "handedBack";
   }
 
-  private async finish(taskId: string, outcome: WaitOutcome): Promise<void> {
+  private async finish(taskId: string, outcome: WaitOutcome): Promise<RunOutcome> {
     if (outcome.kind === "handback") return this.handBack(taskId);
     this.runtime.correlator.untrack(taskId);
     const record =
@@ -156,17 +161,19 @@ export class TaskProcessor {
         ? await this.deps.lifecycle.fail(taskId, "timeout")
         : await this.deps.store.get(taskId);
     if (record) await this.deps.lifecycle.settle(record);
+    return "done";
   }
 
   /**
    * Saves a fresh nonce, then sends the interaction. Returns the record as it stands after sending
-   * (FAILURE when Discord refused it for good).
+   * (FAILURE when Discord refused it for good), "handback" when the runtime stopped before sending,
+   * "taken" when another process saved its nonce first (and sends it).
    */
   private async send(
     record: TaskRecord,
     parent: TaskRecord | null,
     deadline: number,
-  ): Promise<TaskRecord | null | "handback"> {
+  ): Promise<TaskRecord | null | "handback" | "taken"> {
     const { lifecycle, store, account, pacing } = this.deps;
     const taskId = record._id;
     let serverErrors = 0;
@@ -197,24 +204,32 @@ export class TaskProcessor {
       const body = await prepared.build({
         guildId: account.guildId,
         channelId: account.channelId,
-        sessionId: this.runtime.gateway.sessionId ?? "",
+        sessionId: this.runtime.sessionId,
         nonce: "",
       });
 
-      const ticket = await pacing.pass(account.id, account);
+      let ticket: Awaited<ReturnType<PacingGate["pass"]>>;
+      try {
+        ticket = await pacing.pass(account.id, account, this.runtime.signal);
+      } catch {
+        return "handback";
+      }
       let result: InteractionResult;
       try {
         if (this.runtime.isStopping) return "handback";
         // The nonce is saved before the request: a rerun after a crash resumes instead of sending twice.
         const nonce = nextSnowflake();
+        const before = record.discord.nonce;
+        // Saved only if no other process saved one meanwhile: two owners at once still send once.
         const saved = await store.update(taskId, (current) =>
-          isTerminal(current.status)
+          isTerminal(current.status) || current.discord.nonce !== before
             ? null
             : { discord: { nonce, sentAt: Date.now(), sends: current.discord.sends + 1 } },
         );
         if (saved.outcome === "missing") return null;
         record = saved.record;
         if (isTerminal(record.status)) return record;
+        if (saved.outcome === "unchanged") return "taken";
         this.runtime.correlator.track(trackedJob(record, parent));
         result = await this.runtime.rest.sendInteraction({ ...body, nonce });
       } finally {
@@ -250,7 +265,7 @@ export class TaskProcessor {
             { taskId, retryAfterMs: result.retryAfterMs, global: result.global },
             "rate limited by Discord",
           );
-          await sleep(result.retryAfterMs);
+          if (!(await this.pause(result.retryAfterMs))) return "handback";
           continue;
         case "unauthorized":
           await this.runtime.disable(`Discord answered ${result.status}: ${result.message}`);
@@ -268,7 +283,7 @@ export class TaskProcessor {
         case "server_error":
           if (++serverErrors > SERVER_ERROR_RETRIES)
             return lifecycle.fail(taskId, `Discord unavailable: ${result.message}`);
-          await sleep(1_000 * 2 ** serverErrors);
+          if (!(await this.pause(1_000 * 2 ** serverErrors))) return "handback";
           continue;
       }
     }

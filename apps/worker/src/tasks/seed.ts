@@ -8,7 +8,7 @@ import {
   showInteraction,
 } from "@mjg/midjourney";
 import type { TaskRecord } from "@mjg/shared";
-import type { AccountRuntime, RuntimeDeps } from "../accounts/runtime.js";
+import type { RuntimeDeps, TaskAccount } from "./account.js";
 import { refusalText } from "./modal.js";
 
 // How long the bot has to answer /show and the ✉️ reaction before the API hears "no seed".
@@ -29,7 +29,7 @@ export class SeedLookup {
   private readonly pending = new Map<string, Pending>();
 
   constructor(
-    private readonly runtime: AccountRuntime,
+    private readonly runtime: TaskAccount,
     private readonly deps: RuntimeDeps,
   ) {}
 
@@ -84,7 +84,7 @@ export class SeedLookup {
         const body = showInteraction({
           guildId: account.guildId,
           channelId: dmChannelId,
-          sessionId: this.runtime.gateway.sessionId ?? "",
+          sessionId: this.runtime.sessionId,
           nonce: nextSnowflake(),
           jobId: jobHash,
           command,

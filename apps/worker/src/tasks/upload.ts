@@ -1,6 +1,6 @@
 import { imageMessageBody } from "@mjg/midjourney";
 import { isTerminal, type TaskRecord } from "@mjg/shared";
-import type { RuntimeDeps } from "../accounts/runtime.js";
+import type { RuntimeDeps } from "./account.js";
 import { dropTaskImages, publicUrls, uploadImages } from "./images.js";
 import { inputImages, type SendContext } from "./interactions.js";
 
