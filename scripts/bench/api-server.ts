@@ -4,6 +4,7 @@ import { buildApi } from "@mjg/api";
 import {
   AccountDirectory,
   connectRedis,
+  isCluster,
   keySpace,
   mjTask,
   newTaskId,
@@ -69,7 +70,10 @@ if (mode === "gateway") {
   });
   app.post("/mj-list", async (request) => {
     const ids = (request.body as { ids: string[] }).ids;
-    const raws = await redis.mget(ids.map((id) => keys.task(id)));
+    // Records live in different slots: one GET each on a Redis Cluster (REDIS_CLUSTER_NODES).
+    const raws = isCluster(redis)
+      ? await Promise.all(ids.map((id) => redis.get(keys.task(id))))
+      : await redis.mget(ids.map((id) => keys.task(id)));
     return raws.flatMap((raw) => (raw === null ? [] : [mjTask(withDefaults(JSON.parse(raw) as TaskRecord))]));
   });
   url = await app.listen({ port: 0, host: "127.0.0.1" });
