@@ -18,8 +18,18 @@ export const REDACT_PATHS = [
   "MJ_API_SECRET",
 ];
 
+/**
+ * Human-readable logs on a terminal; JSON when stdout is not one, in production, in CI, or with
+ * LOG_FORMAT=json. LOG_FORMAT=pretty forces them on.
+ */
+export function prettyLogs(env: Record<string, string | undefined> = process.env): boolean {
+  if (env.LOG_FORMAT === "json") return false;
+  if (env.LOG_FORMAT === "pretty") return true;
+  return process.stdout.isTTY === true && env.NODE_ENV !== "production" && !env.CI;
+}
+
 export function createLogger(name: string, level = "info", options: LoggerOptions = {}): Logger {
-  const pretty = process.stdout.isTTY && process.env.NODE_ENV !== "production" && !process.env.CI;
+  const pretty = prettyLogs();
   return pino({
     name,
     level,
