@@ -110,12 +110,17 @@ redis.call('HSET', KEYS[1], 'live', ARGV[1])
 return {redis.call('HGET', KEYS[1], 'pending'), tostring(pend)}
 `);
 
-// The link is done with state ARGV[2] (delivered, or given up for good when ARGV[3] is 1): a newer
-// state starts the next link (its number returned), else no link stays live (0).
+// The link is done with state ARGV[2]. Delivered or never deliverable (ARGV[3] = 'consumed'): a newer
+// state starts the next link (its number returned). Given up after its retries ('given-up'): no link
+// stays live and the state stays pending, for a replay or the task's next state to deliver.
 const DONE = new RedisScript(`
 if redis.call('HGET', KEYS[1], 'live') ~= ARGV[1] then return 0 end
+if ARGV[3] ~= 'consumed' then
+  redis.call('HDEL', KEYS[1], 'live')
+  return 0
+end
 local sent = tonumber(redis.call('HGET', KEYS[1], 'sentOrder') or '-1')
-if ARGV[3] == '1' and tonumber(ARGV[2]) > sent then
+if tonumber(ARGV[2]) > sent then
   sent = tonumber(ARGV[2])
   redis.call('HSET', KEYS[1], 'sentOrder', sent)
 end
@@ -155,19 +160,19 @@ export async function takeMjState(
   return parsed.success ? { job: parsed.data, order: Number(taken[1]) } : null;
 }
 
-/** `consumed`: the state was delivered or can never be (410, refused), so it is not tried again. */
+/**
+ * Ends a link. "consumed": the state was delivered or never can be (410, refused); returns the next
+ * link's number when a newer state waits, else 0. "given-up": out of retries (or crashed past the
+ * stall limit); the state stays pending and no link is live.
+ */
 export async function finishMjLink(
   redis: Redis,
   keys: KeySpace,
   link: MjChainJob,
   order: number,
-  consumed: boolean,
+  outcome: "consumed" | "given-up",
 ): Promise<number> {
-  return (await DONE.run(
-    redis,
-    [mjSlotKey(keys, link.taskId)],
-    [link.seq, order, consumed ? 1 : 0],
-  )) as number;
+  return (await DONE.run(redis, [mjSlotKey(keys, link.taskId)], [link.seq, order, outcome])) as number;
 }
 
 /** BullMQ job id of a chain link (not an integer: BullMQ refuses those). */

@@ -82,6 +82,17 @@ export class CallbackWorker {
       },
     });
     this.worker.on("error", (error) => this.opts.logger?.error({ err: error }, "callback worker error"));
+    // A /mj link that failed for good without saying so (crashed past the stall limit) must not
+    // hold its task's chain: let the next state start a new one.
+    this.worker.on("failed", (job) => {
+      // finishedOn: failed for good, not an attempt that will be retried.
+      if (job?.name !== MJ_JOB_NAME || !job.finishedOn) return;
+      const link = MjChainJobSchema.safeParse(job.data);
+      if (!link.success) return;
+      finishMjLink(this.opts.redis, keys, link.data, -1, "given-up").catch((error) =>
+        this.opts.logger?.error({ err: error }, "could not release a callback chain"),
+      );
+    });
   }
 
   /** Graceful: stops taking jobs and waits for deliveries in flight. */
@@ -173,14 +184,14 @@ export class CallbackWorker {
         { at, eventId: data.eventId, event: data.event, url: data.url, attempt, ...fields },
         this.opts.retentionMs,
       );
-    const next = async (consumed: boolean) => {
-      const seq = await finishMjLink(redis, keys, link, order, consumed);
+    const next = async (outcome: "consumed" | "given-up") => {
+      const seq = await finishMjLink(redis, keys, link, order, outcome);
       if (seq > 0) await this.addMjLink(link.taskId, seq, job);
     };
     switch (outcome.kind) {
       case "delivered":
         await record({ status: outcome.status, error: null, nextAttemptAt: null, delivered: true });
-        await next(true);
+        await next("consumed");
         this.log(data, attempt, "info", "callback delivered", { status: outcome.status });
         return { status: outcome.status };
       case "gone":
@@ -190,11 +201,11 @@ export class CallbackWorker {
           nextAttemptAt: null,
           delivered: false,
         });
-        await next(true);
+        await next("consumed");
         throw new UnrecoverableError("gone: receiver answered 410");
       case "refused":
         await record({ status: null, error: outcome.error, nextAttemptAt: null, delivered: false });
-        await next(true);
+        await next("consumed");
         throw new UnrecoverableError(
           outcome.error.startsWith("refused:") ? outcome.error : `refused: ${outcome.error}`,
         );
@@ -210,7 +221,7 @@ export class CallbackWorker {
         this.log(data, attempt, "warn", "callback attempt failed", { status: outcome.status, error, delay });
         if (delay === null) {
           // Given up, but kept pending: a replay or the task's next state delivers it.
-          await next(false);
+          await next("given-up");
           throw new UnrecoverableError(`exhausted after ${attempt} attempts: ${error}`);
         }
         throw new RetryDeliveryError(error, delay);

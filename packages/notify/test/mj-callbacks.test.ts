@@ -164,3 +164,27 @@ describe("callbacks of /mj tasks", () => {
 });
 
 export type { Receiver };
+
+describe("a /mj delivery that runs out of retries", () => {
+  it("stops (no endless resend), keeps the task's chain free, and the task's next state is delivered", async () => {
+    const { receiver, harness } = await setup(
+      sequence(reply(500), reply(500), reply(200)),
+      testSettings({ backoffSeconds: [0.05] }),
+    );
+    harness.startWorker();
+    const hooked = states(mjRecord("")).map((state) => ({ ...state, notifyHook: receiver.url }));
+    await harness.queue.enqueueFor(hooked[1]!);
+    await waitFor(async () => {
+      const attempts = await harness.attempts(hooked[1]!._id);
+      return (
+        attempts.length >= 2 &&
+        attempts.every((attempt) => attempt.nextAttemptAt === null || attempt.attempt === 1)
+      );
+    }, "retries exhausted");
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(receiver.requests).toHaveLength(2);
+    await harness.queue.enqueueFor(hooked[4]!);
+    await waitFor(() => receiver.requests.length >= 3, "the next state");
+    expect(JSON.parse(receiver.requests[2]!.body).status).toBe("SUCCESS");
+  });
+});
