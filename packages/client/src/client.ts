@@ -33,10 +33,6 @@ function compact(fields: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
 }
 
-function botTypeField(botType: ImagineInput["botType"]): string | undefined {
-  return botType;
-}
-
 function accountFilterField(filter: AccountFilter | undefined) {
   return filter ? compact({ ...filter }) : undefined;
 }
@@ -137,7 +133,7 @@ export class MjgClient {
       {
         prompt,
         base64Array: images,
-        botType: botTypeField(botType),
+        botType,
         accountFilter: accountFilterField(accountFilter),
       },
       options,
@@ -186,7 +182,7 @@ export class MjgClient {
       {
         base64: image,
         link,
-        botType: botTypeField(botType),
+        botType,
         accountFilter: accountFilterField(accountFilter),
       },
       options,
@@ -201,7 +197,7 @@ export class MjgClient {
       {
         base64Array: images,
         dimensions,
-        botType: botTypeField(botType),
+        botType,
         accountFilter: accountFilterField(accountFilter),
       },
       options,

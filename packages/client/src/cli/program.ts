@@ -1,4 +1,4 @@
-import { TASK_ACTIONS, TASK_STATUSES } from "@mjg/shared/task";
+import { TASK_ACTIONS, TASK_STATUSES, type TaskAction, type TaskStatus } from "@mjg/shared/task";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import type { SpeedMode } from "../types.js";
 import { resolveSettings, userPath } from "./config.js";
@@ -298,7 +298,7 @@ Example:
       action(
         async (
           ctx,
-          flags: { status?: never; action?: never; state?: string; limit: number; cursor?: string },
+          flags: { status?: TaskStatus; action?: TaskAction; state?: string; limit: number; cursor?: string },
         ) => {
           const page = await ctx.client.list({ ...flags, signal: ctx.signal });
           const more = page.nextCursor ? `\nmore: mjg list --cursor ${page.nextCursor}` : "";
