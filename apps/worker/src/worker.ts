@@ -31,6 +31,8 @@ export interface WorkerOptions {
   retentionMs: number;
   /** @defaultValue 10000 */
   leaseMs?: number;
+  /** Wait before taking accounts, to see the workers starting alongside. @defaultValue min(1000, leaseMs / 5) */
+  settleMs?: number;
   /** A gateway session not ready after this long is reported on its account. @defaultValue 15000 */
   gatewayReadyTimeoutMs?: number;
   jobLockMs?: number;
@@ -100,7 +102,8 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     workerId,
     leaseMs,
     logger,
-    liveWorkers: async () => (await heartbeats.live()).length,
+    liveWorkers: () => heartbeats.live(),
+    ...(options.settleMs !== undefined ? { settleMs: options.settleMs } : {}),
     createRuntime: (account) => {
       const runtime = new AccountRuntime({
         account,

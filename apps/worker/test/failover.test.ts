@@ -102,7 +102,10 @@ describe("a worker is killed (-9) and another takes its account over", () => {
     doomed.process.kill("SIGKILL");
     await doomed.exited;
     // Midjourney finishes the job with nobody listening; only then does another worker start.
-    await waitFor("the job to finish on Midjourney's side", () => stack!.sim.stats().totals.runningJobs === 0);
+    await waitFor(
+      "the job to finish on Midjourney's side",
+      () => stack!.sim.stats().totals.runningJobs === 0,
+    );
     expect((await stack.task(id)).status).toBe("IN_PROGRESS");
     await stack.startWorker({ workerId: "heir", ...SLOW_RECOVERY });
 
@@ -110,5 +113,61 @@ describe("a worker is killed (-9) and another takes its account over", () => {
     expect(task.status).toBe("SUCCESS");
     expect(task.imageUrl).toMatch(/^http/);
     expect(stack.sim.stats().totals.interactions).toBe(1);
+  });
+});
+
+describe("workers share the accounts fairly", () => {
+  it("a second worker starting a second after the first gets half the accounts within seconds, and every task ends once", async () => {
+    stack = await startStack({ workers: 0, simAccounts: 4, stepDelayMs: 20, sim: LONG_JOB });
+    const owners = watchOwners(stack);
+    cleanups.push(async () => owners.stop());
+    const first = await stack.startWorker({ workerId: "first", settleMs: 600 });
+    await sleep(1_000);
+    const ids = [
+      await submitOk(stack, { action: "IMAGINE", prompt: "a mill by a river" }),
+      await submitOk(stack, { action: "IMAGINE", prompt: "a mill by a lake" }),
+    ];
+    const second = await stack.startWorker({ workerId: "second", settleMs: 600 });
+    ids.push(await submitOk(stack, { action: "IMAGINE", prompt: "a mill by the sea" }));
+    await waitFor("each worker to own two accounts", () =>
+      [first, second].every((worker) => worker.owner.runtimes.size === 2),
+    );
+    const tasks = await Promise.all(ids.map((id) => stack!.waitForTask(id)));
+    expect(tasks.map((task) => task.status)).toEqual(ids.map(() => "SUCCESS"));
+    expect(stack.sim.stats().totals.interactions).toBe(ids.length);
+    expect(stack.sim.stats().totals.duplicateNonces).toBe(0);
+    expect(owners.most()).toBe(1);
+  });
+});
+
+describe("an account taken out of rotation", () => {
+  it("moves its waiting imagines to another account, where they end in SUCCESS", async () => {
+    stack = await startStack({
+      simAccounts: 2,
+      stepDelayMs: 60,
+      sim: LONG_JOB,
+      account: { concurrency: 1 },
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push(await submitOk(stack, { action: "IMAGINE", prompt: `a kite ${i}` }));
+    const leaving = (await storedRecord(stack, ids[0]!)).accountId;
+    const staying = stack.accounts.find((account) => account.id !== leaving)!.id;
+    const queuedOnLeaving: string[] = [];
+    for (const id of ids) {
+      const record = await storedRecord(stack, id);
+      if (record.accountId === leaving && record.status === "NOT_START") queuedOnLeaving.push(id);
+    }
+    expect(queuedOnLeaving.length).toBeGreaterThan(0);
+
+    const response = await fetch(`${stack.apiUrl}/admin/accounts/${leaving}/disable`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ reason: "maintenance" }),
+    });
+    expect(response.status).toBe(200);
+    const tasks = await Promise.all(ids.map((id) => stack!.waitForTask(id)));
+    expect(tasks.map((task) => task.status)).toEqual(ids.map(() => "SUCCESS"));
+    for (const id of queuedOnLeaving) expect((await storedRecord(stack, id)).accountId).toBe(staying);
+    expect(stack.sim.stats().totals.interactions).toBe(ids.length);
   });
 });

@@ -100,6 +100,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         jobLockMs: 3_000,
         shutdownGraceMs: 5_000,
         queueFullRetryMs: 200,
+        // Tests start their workers one by one and wait for them: no settle window unless asked.
+        settleMs: 0,
         ...options.worker,
         ...extra,
       });

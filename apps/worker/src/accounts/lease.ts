@@ -12,6 +12,12 @@ const RENEW_SCRIPT = new RedisScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
 `);
+// Taken from a holder known to be dead, only if that holder still has it.
+const TAKE_FROM_SCRIPT = new RedisScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[2] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+return 1
+`);
 const RELEASE_SCRIPT = new RedisScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -29,6 +35,12 @@ export class AccountLeases {
   async acquire(accountId: string): Promise<boolean> {
     const args = [this.workerId, String(this.ttlMs)];
     return (await ACQUIRE_SCRIPT.run(this.redis, [this.key(accountId)], args)) === 1;
+  }
+
+  /** Takes the lease from `holder` (a worker whose heartbeat stopped) if it still holds it. */
+  async takeFrom(accountId: string, holder: string): Promise<boolean> {
+    const args = [this.workerId, holder, String(this.ttlMs)];
+    return (await TAKE_FROM_SCRIPT.run(this.redis, [this.key(accountId)], args)) === 1;
   }
 
   /** False when the lease was lost (expired and taken by another worker). */

@@ -11,8 +11,13 @@ export interface OwnerOptions {
   leaseMs: number;
   logger: Logger;
   createRuntime: (account: AccountConfig) => AccountRuntime;
-  /** How many worker processes are alive now (for a fair share of accounts). */
-  liveWorkers: () => Promise<number>;
+  /** Ids of the worker processes alive now (heartbeats): for fair shares, and to find dead owners. */
+  liveWorkers: () => Promise<string[]>;
+  /**
+   * Wait before the first round, so workers starting together see each other and each takes only its
+   * share. @defaultValue min(1000, leaseMs / 5)
+   */
+  settleMs?: number;
 }
 
 /**
@@ -28,13 +33,15 @@ export class AccountOwner {
   private renewing = false;
   private round: Promise<void> = Promise.resolve();
   private stopped = false;
-  /** The account being handed to another worker (one at a time), if any. */
-  private shedding: string | null = null;
+  /** Accounts being handed over whole (their running jobs end here first): not counted in the share. */
+  private readonly draining = new Set<string>();
 
   constructor(private readonly options: OwnerOptions) {}
 
   async start(): Promise<void> {
     await this.announce();
+    const settleMs = this.options.settleMs ?? Math.min(1_000, Math.floor(this.options.leaseMs / 5));
+    if (settleMs > 0) await new Promise((resolve) => setTimeout(resolve, settleMs));
     // Leases are renewed on their own timer, well inside the lease: a slow round never lets one lapse.
     this.renewTimer = setInterval(() => void this.renewAll(), this.renewEveryMs);
     await this.runRound();
@@ -66,33 +73,51 @@ export class AccountOwner {
   }
 
   /**
-   * More workers than when the accounts were taken: hand one account over once its running jobs have
-   * ended. The lease is renewed meanwhile, so its jobs never run beside a new owner's.
+   * More accounts than this worker's share: hand the least busy over at once. Their jobs go back to
+   * the queue and the next owner adopts them (sent ones resumed, never sent again).
    */
-  private shed(): void {
-    const entry = [...this.runtimes].at(-1);
-    if (!entry) return;
-    this.options.logger.info({ account: entry[0] }, "handing the account to a less busy worker");
-    this.letGo(entry[0], entry[1]);
+  private shed(excess: number): void {
+    const candidates = [...this.runtimes]
+      .filter(([id]) => !this.draining.has(id))
+      .sort(([, a], [, b]) => a.busy - b.busy)
+      .slice(0, excess);
+    for (const [id, runtime] of candidates) {
+      this.options.logger.info({ account: id }, "handing the account to a less busy worker");
+      this.runtimes.delete(id);
+      this.stopAndRelease(id, runtime);
+    }
   }
 
-  /** Lets running jobs end, then stops the account's runtime and frees its lease for whoever comes next. */
-  private letGo(id: string, runtime: AccountRuntime): void {
-    this.shedding = id;
+  /** Lets running jobs end (the lease renewed meanwhile), then stops the runtime and frees the lease. */
+  private drainAndRelease(id: string, runtime: AccountRuntime): void {
+    this.draining.add(id);
     void runtime
       .drain()
-      .then(async () => {
+      .then(() => {
         if (this.stopped || this.runtimes.get(id) !== runtime) return;
-        await runtime.stop(0);
         this.runtimes.delete(id);
-        await this.options.leases.release(id);
+        this.stopAndRelease(id, runtime);
       })
       .catch((error) =>
         this.options.logger.warn({ account: id, err: (error as Error).message }, "hand-over failed"),
       )
-      .finally(() => {
-        this.shedding = null;
-      });
+      .finally(() => this.draining.delete(id));
+  }
+
+  /** Stops a runtime no longer in `runtimes`; its account is not taken again here until it has stopped. */
+  private stopAndRelease(id: string, runtime: AccountRuntime): void {
+    const stopped = runtime
+      .stop(0)
+      // Frees the lease at once when it is still ours; a no-op when another worker holds it.
+      .then(() => this.options.leases.release(id))
+      .catch((error) =>
+        this.options.logger.warn(
+          { account: id, err: (error as Error).message },
+          "stopping the account failed",
+        ),
+      )
+      .finally(() => this.stopping.delete(id));
+    this.stopping.set(id, stopped);
   }
 
   /**
@@ -103,19 +128,19 @@ export class AccountOwner {
   private async reconcile(registry: Map<string, AccountStatus>): Promise<void> {
     for (const [id, runtime] of this.runtimes) {
       const status = registry.get(id);
-      if (!status || this.shedding === id) continue;
+      if (!status || this.draining.has(id)) continue;
       if (!status.enabled) {
         const reason = status.disabledReason ?? "disabled by an operator";
         this.options.logger.info({ account: id, reason }, "account disabled by an operator");
         // Tasks already on Discord may still finish; the ones not sent yet end now with the reason.
         await runtime.disable(reason, { failRunning: false });
-        this.letGo(id, runtime);
-        await runtime.failQueued(reason);
+        this.drainAndRelease(id, runtime);
+        await runtime.moveQueued(reason);
       } else if (status.disabledReason === null && runtime.disabledReason !== null) {
         this.options.logger.info({ account: id }, "account enabled again; starting a fresh session");
         this.runtimes.delete(id);
-        await runtime.stop(0);
-        await this.options.leases.release(id);
+        this.stopAndRelease(id, runtime);
+        await this.stopping.get(id);
       }
     }
   }
@@ -161,20 +186,39 @@ export class AccountOwner {
     // Registry entries vanish when Redis is flushed or restarted: announce again.
     if (accounts.some((account) => !registry.has(account.id))) await this.announce();
     await this.reconcile(registry);
-    const share = Math.ceil(accounts.length / Math.max(1, await this.options.liveWorkers()));
-    if (this.runtimes.size > share && this.shedding === null) this.shed();
-    for (const account of accounts) {
-      if (this.stopped || this.runtimes.size >= share) break;
-      if (this.runtimes.has(account.id) || this.stopping.has(account.id)) continue;
+    const usable = accounts.filter((account) => {
       const status = registry.get(account.id);
-      if (status && (!status.enabled || status.disabledReason)) continue;
-      if (!(await leases.acquire(account.id))) continue;
+      return account.enabled && (!status || (status.enabled && !status.disabledReason));
+    });
+    const live = new Set(await this.options.liveWorkers());
+    live.add(this.options.workerId);
+    const share = Math.ceil(usable.length / live.size);
+    const counted = () => this.runtimes.size - this.draining.size;
+    if (counted() > share) this.shed(counted() - share);
+    for (const account of usable) {
+      if (this.stopped || counted() >= share) break;
+      if (this.runtimes.has(account.id) || this.stopping.has(account.id)) continue;
+      if (!(await this.take(account.id, live))) continue;
       const runtime = this.options.createRuntime(account);
       this.runtimes.set(account.id, runtime);
       logger.info({ account: account.id }, "account owned");
       // Returns without waiting for Discord's READY: the gateway connects in the background.
       await runtime.start();
     }
+  }
+
+  /**
+   * Takes a free lease, or the lease of a worker whose heartbeat stopped (it died: no need to wait for
+   * its lease to lapse; it stops its own runtimes when it cannot renew, long before it counts as dead).
+   */
+  private async take(accountId: string, live: Set<string>): Promise<boolean> {
+    const { leases, logger } = this.options;
+    if (await leases.acquire(accountId)) return true;
+    const holder = await leases.owner(accountId);
+    if (holder === null || live.has(holder)) return false;
+    if (!(await leases.takeFrom(accountId, holder))) return false;
+    logger.info({ account: accountId, previousOwner: holder }, "took the account of a worker gone silent");
+    return true;
   }
 
   /**
@@ -191,13 +235,8 @@ export class AccountOwner {
           if (kept || this.runtimes.get(id) !== runtime) return;
           this.options.logger.warn({ account: id }, "lease not renewed; stopping the account here");
           this.runtimes.delete(id);
-          const stopped = runtime
-            .stop(0)
-            // Frees it at once when it was still ours (Redis did not answer in time); a no-op otherwise.
-            .then(() => this.options.leases.release(id))
-            .catch(() => undefined)
-            .finally(() => this.stopping.delete(id));
-          this.stopping.set(id, stopped);
+          this.draining.delete(id);
+          this.stopAndRelease(id, runtime);
         }),
       );
     } finally {

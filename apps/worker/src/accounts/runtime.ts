@@ -21,6 +21,7 @@ import { DelayedError, type Job, Queue, WaitingError, Worker } from "bullmq";
 import type { Logger } from "pino";
 import type { DiscordEndpoints, Readiness, RuntimeDeps, TaskAccount } from "../tasks/account.js";
 import { effectPatch } from "../tasks/effects.js";
+import { moveToAnotherAccount } from "../tasks/move.js";
 import { type RunOutcome, TaskProcessor } from "../tasks/processor.js";
 import { SeedLookup } from "../tasks/seed.js";
 import { Waiters } from "../tasks/waiters.js";
@@ -94,6 +95,11 @@ export class AccountRuntime implements TaskAccount {
 
   get id(): string {
     return this.deps.account.id;
+  }
+
+  /** Tasks this runtime's jobs are working on now. */
+  get busy(): number {
+    return this.active.size;
   }
 
   get sessionId(): string {
@@ -283,19 +289,45 @@ export class AccountRuntime implements TaskAccount {
     this.disabled = reason;
     this.log.error({ reason }, "account disabled");
     await this.patchStatus({ disabledReason: reason, lastError: reason });
-    // The queue keeps draining: each waiting task fails at once with the reason instead of at its timeout.
-    if (options.failRunning) await this.processor.failWaiting(reason);
+    // Sent tasks fail at once with the reason instead of at their timeout; queued ones move or fail.
+    if (options.failRunning) {
+      await this.processor.failWaiting(reason);
+      await this.moveQueued(reason).catch(() => undefined);
+    }
   }
 
-  /** Fails the tasks still queued for this account (it leaves rotation) and removes their jobs. */
-  async failQueued(reason: string): Promise<number> {
+  /**
+   * The tasks still queued for this account (it leaves rotation): those bound to no message of it
+   * move to another account that can run them; the rest fail with the reason. Returns how many failed.
+   */
+  async moveQueued(reason: string): Promise<number> {
     let failed = 0;
     for (const job of await this.queue.getJobs(["waiting", "delayed", "prioritized", "paused"])) {
-      await this.deps.lifecycle.fail(job.data.taskId, `account disabled: ${reason}`);
+      if (job.name === TASK_JOB_NAME && (await this.moveOrFail(job.data.taskId, reason)) === "failed")
+        failed++;
       await job.remove().catch(() => undefined);
-      failed++;
     }
     return failed;
+  }
+
+  /** Moves an unsent task to another account, or fails it with the reason this one left rotation. */
+  async moveOrFail(taskId: string, reason: string): Promise<"moved" | "failed" | "gone"> {
+    const record = await this.deps.store.get(taskId);
+    if (!record || isTerminal(record.status)) return "gone";
+    // Moved already by another process: its job waits on the other account's queue.
+    if (record.accountId !== null && record.accountId !== this.id) return "moved";
+    const target = await moveToAnotherAccount(this.deps, record).catch((error) => {
+      this.log.warn({ taskId, err: (error as Error).message }, "could not move the task");
+      return null;
+    });
+    if (target) {
+      this.log.info({ taskId, to: target }, "task moved to another account");
+      return "moved";
+    }
+    const current = await this.deps.store.get(taskId);
+    if (current && current.accountId !== null && current.accountId !== this.id) return "moved";
+    await this.deps.lifecycle.fail(taskId, `account disabled: ${reason}`);
+    return "failed";
   }
 
   /**

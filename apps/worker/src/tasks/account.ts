@@ -65,4 +65,6 @@ export interface TaskAccount {
   /** Reads the channel's recent messages for tracked tasks (results missed while nobody listened). */
   catchUp(): Promise<void>;
   disable(reason: string): Promise<void>;
+  /** This account left rotation: moves an unsent task bound to none of its messages elsewhere, else fails it. */
+  moveOrFail(taskId: string, reason: string): Promise<"moved" | "failed" | "gone">;
 }

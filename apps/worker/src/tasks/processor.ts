@@ -54,6 +54,8 @@ export class TaskProcessor {
     }
     // A MODAL task's job is only added once its pop-up has a prompt; a stray job waits for nothing.
     if (record.status === "MODAL") return "done";
+    // Moved to another account (this one left rotation): its job runs there.
+    if (record.accountId !== null && record.accountId !== this.deps.account.id) return "done";
     const deadline = record.submitTime + this.deps.timeoutMs;
     const parent = record.parentId ? await store.get(record.parentId) : null;
 
@@ -76,6 +78,11 @@ export class TaskProcessor {
         // Not sent from here: its slot is freed, unless another process sent it (its job runs on Discord).
         if (sent === "handback") await this.runtime.slots.release(this.deps.account.id, taskId);
         return this.handBack(taskId);
+      }
+      if (sent === "moved") {
+        this.runtime.waiters.release(taskId, { kind: "ended" });
+        await waiting;
+        return "done";
       }
       record = sent;
       if (!record || isTerminal(record.status)) {
@@ -167,13 +174,14 @@ export class TaskProcessor {
   /**
    * Saves a fresh nonce, then sends the interaction. Returns the record as it stands after sending
    * (FAILURE when Discord refused it for good), "handback" when the runtime stopped before sending,
-   * "taken" when another process saved its nonce first (and sends it).
+   * "taken" when another process saved its nonce first (and sends it), "moved" when the account left
+   * rotation and the task went to another account.
    */
   private async send(
     record: TaskRecord,
     parent: TaskRecord | null,
     deadline: number,
-  ): Promise<TaskRecord | null | "handback" | "taken"> {
+  ): Promise<TaskRecord | null | "handback" | "taken" | "moved"> {
     const { lifecycle, store, account, pacing } = this.deps;
     const taskId = record._id;
     let serverErrors = 0;
@@ -183,8 +191,10 @@ export class TaskProcessor {
       // A stopping runtime sends nothing new: the next owner sends it instead.
       if (this.runtime.isStopping) return "handback";
       if (Date.now() >= deadline) return lifecycle.fail(taskId, "timeout");
-      if (this.runtime.disabledReason)
-        return lifecycle.fail(taskId, `account disabled: ${this.runtime.disabledReason}`);
+      if (this.runtime.disabledReason) {
+        const moved = await this.runtime.moveOrFail(taskId, this.runtime.disabledReason);
+        return moved === "moved" ? "moved" : store.get(taskId);
+      }
       try {
         prepared ??= await prepareInteraction(record, parent, this.sendContext(record));
       } catch (error) {
