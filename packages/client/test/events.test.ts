@@ -32,7 +32,7 @@ async function front(apiUrl: string, mode: Mode): Promise<Front> {
     let n = Number(lastEventId ?? 0);
     let last = "";
     for (;;) {
-      const task = await (await fetch(`${apiUrl}/mj/task/${id}/fetch`)).json();
+      const task = (await (await fetch(`${apiUrl}/mj/task/${id}/fetch`)).json()) as { status: string };
       const body = JSON.stringify(task);
       if (body !== last) {
         last = body;
