@@ -181,7 +181,7 @@ export class AccountOwner {
 
   private async balance(): Promise<void> {
     if (this.stopped) return;
-    const { accounts, leases, logger } = this.options;
+    const { accounts, logger } = this.options;
     const registry = new Map((await this.options.directory.list()).map((status) => [status.id, status]));
     // Registry entries vanish when Redis is flushed or restarted: announce again.
     if (accounts.some((account) => !registry.has(account.id))) await this.announce();

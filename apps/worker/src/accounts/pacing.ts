@@ -1,10 +1,10 @@
-import type { KeySpace } from "@mjg/shared";
+import { type KeySpace, RedisScript } from "@mjg/shared";
 import type { Redis } from "ioredis";
 
 // Redis's own clock decides, so processes on hosts with skewed clocks still keep the gap.
 // The key holds "<nextAt>" (free from then on) or "H<until>" (a request in flight, held until then):
 // the gap is counted from when the request in flight is done.
-const CLAIM_SCRIPT = `
+const CLAIM_SCRIPT = new RedisScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local v = redis.call('GET', KEYS[1]) or '0'
@@ -13,15 +13,15 @@ local nextAt = tonumber(inFlight and string.sub(v, 2) or v)
 if now < nextAt then return {nextAt - now, inFlight and 1 or 0} end
 redis.call('SET', KEYS[1], 'H' .. (now + tonumber(ARGV[1])), 'PX', tonumber(ARGV[1]) + 60000)
 return {0, now + tonumber(ARGV[1])}
-`;
+`);
 // Only the holder's own claim is turned into "gap from now"; a lapsed hold is left alone.
-const DONE_SCRIPT = `
+const DONE_SCRIPT = new RedisScript(`
 if redis.call('GET', KEYS[1]) ~= 'H' .. ARGV[2] then return 0 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('SET', KEYS[1], now + tonumber(ARGV[1]), 'PX', tonumber(ARGV[1]) + 60000)
 return 1
-`;
+`);
 // While another request is in flight, look again this often (it usually takes one HTTP round trip).
 const IN_FLIGHT_POLL_MS = 20;
 
@@ -58,10 +58,7 @@ export class PacingGate {
     let held: number;
     for (;;) {
       signal?.throwIfAborted();
-      const [waitMs, detail] = (await this.redis.eval(CLAIM_SCRIPT, 1, key, String(this.holdMs))) as [
-        number,
-        number,
-      ];
+      const [waitMs, detail] = (await CLAIM_SCRIPT.run(this.redis, [key], [this.holdMs])) as [number, number];
       if (waitMs <= 0) {
         held = detail;
         break;
@@ -70,7 +67,7 @@ export class PacingGate {
     }
     return {
       done: async () => {
-        await this.redis.eval(DONE_SCRIPT, 1, key, String(gap), String(held));
+        await DONE_SCRIPT.run(this.redis, [key], [gap, held]);
       },
     };
   }
