@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -76,7 +76,10 @@ beforeAll(async () => {
   writeFileSync(join(work, "b.png"), solidPng(16, 16, [0, 0, 255]));
   writeFileSync(join(work, "notes.txt"), "not an image");
 });
-afterAll(async () => stack?.close());
+afterAll(async () => {
+  await stack?.close();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
 
 describe("mjg as a person uses it", () => {
   it("imagine --wait --out prints one line per change without a terminal and saves the image", async () => {

@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { resolveSettings, userPath } from "../src/cli/config.js";
 import { UsageError } from "../src/cli/exit.js";
 import { parseRetryAfter, SseParser } from "../src/index.js";
@@ -46,6 +46,7 @@ describe("mjg settings", () => {
   const home = mkdtempSync(join(tmpdir(), "mjg-home-"));
   const file = join(home, "config.json");
   writeFileSync(file, JSON.stringify({ url: "http://file:1", secret: "from-file" }));
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
 
   it("flags win over env, env over the config file, the file over the default", () => {
     expect(resolveSettings({ flags: {}, env: {}, home })).toEqual({
