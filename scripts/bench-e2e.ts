@@ -1,15 +1,18 @@
 // `pnpm bench:e2e`: API + worker + simulator as separate processes at step delay 0, N accounts,
-// M IMAGINE tasks. Prints tasks/s from first submit to last SUCCESS, CPU-ms per task over all
+// M tasks: the /mj mix of scripts/bench/mix.ts (BENCH_WORKLOAD=mix, default) or seed IMAGINEs only
+// (BENCH_WORKLOAD=imagine). Prints tasks/s from first submit to last SUCCESS, CPU-ms per task over all
 // processes, Redis bytes per finished task, lost tasks, duplicate interactions and pacing violations.
 import { type ChildProcess, fork } from "node:child_process";
 import { once } from "node:events";
-import { connectRedis } from "@mjg/shared";
+import { connectRedis, keySpace } from "@mjg/shared";
 import { dropPrefix } from "@mjg/shared/testing";
+import { runMix } from "./bench/mix.js";
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 2000);
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 10);
 const MIN_INTERVAL_MS = Number(process.env.BENCH_MIN_INTERVAL_MS ?? 10);
 const SUBMIT_CONCURRENCY = 50;
+const WORKLOAD = process.env.BENCH_WORKLOAD ?? "mix";
 const prefix = `bench-e2e-${process.pid}`;
 
 function part(role: string, config: object): ChildProcess {
@@ -45,54 +48,87 @@ await ready(worker);
 const api = part("api", {});
 const { url } = await ready<{ url: string }>(api);
 
-const started = Date.now();
-const ids: string[] = [];
-let refused = 0;
-let next = 0;
-await Promise.all(
-  Array.from({ length: SUBMIT_CONCURRENCY }, async () => {
-    while (next < TASKS) {
-      const n = next++;
-      const response = await fetch(`${url}/api/v1/trigger/submit`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ action: "IMAGINE", prompt: `benchmark lighthouse ${n} --ar 3:2` }),
-      });
-      const body = (await response.json()) as { code: number; result?: string };
-      if (body.code === 1 && body.result) ids.push(body.result);
-      else refused++;
-    }
-  }),
-);
-const submitted = Date.now();
-
 const redis = connectRedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
-const pending = new Set(ids);
+const started = Date.now();
+let ids: string[] = [];
+let refused = 0;
 let failed = 0;
-const deadline = Date.now() + 10 * 60_000;
-while (pending.size > 0 && Date.now() < deadline) {
-  const list = [...pending];
-  for (let i = 0; i < list.length; i += 500) {
-    const chunk = list.slice(i, i + 500);
-    const raws = await redis.mget(chunk.map((id) => `${prefix}:task:{${id}}`));
-    raws.forEach((raw, j) => {
-      const status = raw ? (JSON.parse(raw) as { status: string }).status : "MISSING";
-      if (status === "SUCCESS" || status === "FAILURE") {
-        if (status === "FAILURE") failed++;
-        pending.delete(chunk[j]!);
+let lost = 0;
+let mixCounts = "";
+if (WORKLOAD === "mix") {
+  const mix = await runMix({
+    url,
+    redis,
+    keys: keySpace(prefix),
+    total: TASKS,
+    concurrency: SUBMIT_CONCURRENCY,
+    deadlineMs: 10 * 60_000,
+  });
+  ({ ids, refused, failed, lost } = mix);
+  mixCounts = Object.entries(mix.counts)
+    .map(([kind, count]) => `${kind} ${count}`)
+    .join(", ");
+} else {
+  ({ ids, refused, failed, lost } = await imagineOnly());
+}
+
+async function imagineOnly() {
+  const accepted: string[] = [];
+  let refusedCount = 0;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: SUBMIT_CONCURRENCY }, async () => {
+      while (next < TASKS) {
+        const n = next++;
+        const response = await fetch(`${url}/api/v1/trigger/submit`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ action: "IMAGINE", prompt: `benchmark lighthouse ${n} --ar 3:2` }),
+        });
+        const body = (await response.json()) as { code: number; result?: string };
+        if (body.code === 1 && body.result) accepted.push(body.result);
+        else refusedCount++;
       }
-    });
+    }),
+  );
+  const pending = new Set(accepted);
+  let failedCount = 0;
+  const deadline = Date.now() + 10 * 60_000;
+  while (pending.size > 0 && Date.now() < deadline) {
+    const list = [...pending];
+    for (let i = 0; i < list.length; i += 500) {
+      const chunk = list.slice(i, i + 500);
+      const raws = await redis.mget(chunk.map((id) => keySpace(prefix).task(id)));
+      raws.forEach((raw, j) => {
+        const status = raw ? (JSON.parse(raw) as { status: string }).status : "MISSING";
+        if (status === "SUCCESS" || status === "FAILURE") {
+          if (status === "FAILURE") failedCount++;
+          pending.delete(chunk[j]!);
+        }
+      });
+    }
+    if (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  if (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+  return { ids: accepted, refused: refusedCount, failed: failedCount, lost: pending.size };
 }
 const finished = Date.now();
 
 let bytes = 0;
+// Where the bytes go: key names with ids and hash tags folded into one kind each.
+const bytesByKind = new Map<string, number>();
 let cursor = "0";
 do {
   const [nextCursor, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
   cursor = nextCursor;
-  for (const key of keys) bytes += Number((await redis.memory("USAGE", key)) ?? 0);
+  for (const key of keys) {
+    const size = Number((await redis.memory("USAGE", key)) ?? 0);
+    bytes += size;
+    const kind = key
+      .slice(prefix.length + 1)
+      .replace(/\{[^}]*\}/g, "{…}")
+      .replace(/:\d+$/, ":<n>");
+    bytesByKind.set(kind, (bytesByKind.get(kind) ?? 0) + size);
+  }
 } while (cursor !== "0");
 
 type Usage = { usage: { cpu: { user: number; system: number }; rss: number } };
@@ -121,15 +157,19 @@ for (const account of simStats.stats.accounts) {
 
 const seconds = (finished - started) / 1000;
 console.log(
-  `\n${new Date().toISOString().slice(0, 10)} bench:e2e — ${TASKS} IMAGINE tasks, ${ACCOUNTS} accounts, step delay 0, pacing ${MIN_INTERVAL_MS} ms`,
+  `\n${new Date().toISOString().slice(0, 10)} bench:e2e — ${TASKS} tasks (${WORKLOAD === "mix" ? `mix: ${mixCounts}` : "IMAGINE"}), ${ACCOUNTS} accounts, step delay 0, pacing ${MIN_INTERVAL_MS} ms`,
 );
 console.log(
-  `tasks/s (first submit → last end): ${(ids.length / seconds).toFixed(1)}  (${seconds.toFixed(1)} s; submitting took ${((submitted - started) / 1000).toFixed(1)} s)`,
+  `tasks/s (first submit → last end): ${(ids.length / seconds).toFixed(1)}  (${seconds.toFixed(1)} s)`,
 );
 console.log(`CPU-ms per task (sim + worker + api): ${(cpuMs / ids.length).toFixed(2)}`);
 console.log(`Redis bytes per finished task: ${(bytes / ids.length).toFixed(0)}`);
+const heaviest = [...bytesByKind].sort((a, b) => b[1] - a[1]).slice(0, 6);
 console.log(
-  `accepted ${ids.length}, refused ${refused}, failed ${failed}, lost ${pending.size}, duplicate interactions ${duplicates}, pacing violations ${violations}, max concurrent jobs per account ${maxConcurrent}`,
+  `  of which: ${heaviest.map(([kind, size]) => `${kind} ${(size / ids.length).toFixed(0)}`).join(", ")}`,
+);
+console.log(
+  `accepted ${ids.length}, refused ${refused}, failed ${failed}, lost ${lost}, duplicate interactions ${duplicates}, pacing violations ${violations}, max concurrent jobs per account ${maxConcurrent}`,
 );
 console.log(
   `RSS MB: sim ${(simStats.usage.rss / 2 ** 20).toFixed(0)}, worker ${(workerStats.usage.rss / 2 ** 20).toFixed(0)}, api ${(apiStats.usage.rss / 2 ** 20).toFixed(0)}`,

@@ -4,14 +4,13 @@ import { buildApi } from "@mjg/api";
 import {
   AccountDirectory,
   connectRedis,
+  decodeRecord,
   isCluster,
   keySpace,
   mjTask,
   newTaskId,
   newTaskRecord,
   redisReady,
-  type TaskRecord,
-  withDefaults,
 } from "@mjg/shared";
 import { Queue } from "bullmq";
 import Fastify from "fastify";
@@ -66,7 +65,7 @@ if (mode === "gateway") {
   // The /mj reads: the same GET / MGET of the records and the same /mj Task JSON view.
   app.get("/mj-fetch/:id", async (request) => {
     const raw = await redis.get(keys.task((request.params as { id: string }).id));
-    return raw === null ? null : mjTask(withDefaults(JSON.parse(raw) as TaskRecord));
+    return raw === null ? null : mjTask(decodeRecord(raw));
   });
   app.post("/mj-list", async (request) => {
     const ids = (request.body as { ids: string[] }).ids;
@@ -74,7 +73,7 @@ if (mode === "gateway") {
     const raws = isCluster(redis)
       ? await Promise.all(ids.map((id) => redis.get(keys.task(id))))
       : await redis.mget(ids.map((id) => keys.task(id)));
-    return raws.flatMap((raw) => (raw === null ? [] : [mjTask(withDefaults(JSON.parse(raw) as TaskRecord))]));
+    return raws.flatMap((raw) => (raw === null ? [] : [mjTask(decodeRecord(raw))]));
   });
   url = await app.listen({ port: 0, host: "127.0.0.1" });
 }

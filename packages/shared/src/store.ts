@@ -2,7 +2,14 @@ import type { Redis } from "ioredis";
 import { INDEX_SHARDS, indexShard, type KeySpace } from "./keys.js";
 import { isCluster, RedisScript, waitForReplicas } from "./redis.js";
 import { applyPatch, type TaskPatch } from "./state.js";
-import { isTerminal, type TaskAction, type TaskRecord, type TaskStatus, withDefaults } from "./task.js";
+import {
+  decodeRecord,
+  encodeRecord,
+  isTerminal,
+  type TaskAction,
+  type TaskRecord,
+  type TaskStatus,
+} from "./task.js";
 
 // Compare-and-set on the record's revision: concurrent writers (gateway events, sweeper, job) never lose an update.
 const CAS_SCRIPT = new RedisScript(`
@@ -12,6 +19,8 @@ if tonumber(cjson.decode(current)['rev']) ~= tonumber(ARGV[1]) then return 0 end
 local ttl = tonumber(ARGV[3])
 if ttl > 0 then
   redis.call('SET', KEYS[1], ARGV[2], 'PX', ttl)
+  -- A finished task needs its input images no more (KEYS[2] shares the record's slot).
+  redis.call('DEL', KEYS[2])
 else
   redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
 end
@@ -74,7 +83,7 @@ export class TaskStore {
   async create(record: TaskRecord): Promise<void> {
     await this.indexNew(record);
     const key = this.keys.task(record._id);
-    const written = await this.redis.set(key, JSON.stringify(record), "NX");
+    const written = await this.redis.set(key, encodeRecord(record), "NX");
     if (written !== "OK") throw new TaskExistsError(record._id);
     await waitForReplicas(this.redis, key);
   }
@@ -97,7 +106,11 @@ export class TaskStore {
 
   /** Undoes `create` when the task could not be queued: the record goes first, so no half-written task is ever visible. */
   async remove(taskId: string): Promise<void> {
-    await this.redis.del(this.keys.task(taskId), this.keys.taskCallbacks(taskId));
+    await this.redis.del(
+      this.keys.task(taskId),
+      this.keys.taskCallbacks(taskId),
+      this.keys.taskImages(taskId),
+    );
     const shard = indexShard(taskId);
     await this.redis
       .multi()
@@ -134,8 +147,8 @@ export class TaskStore {
       const ttl = isTerminal(record.status) ? this.retentionMs : 0;
       const written = (await CAS_SCRIPT.run(
         this.redis,
-        [this.keys.task(taskId)],
-        [before.rev, JSON.stringify(record), ttl],
+        [this.keys.task(taskId), this.keys.taskImages(taskId)],
+        [before.rev, encodeRecord(record), ttl],
       )) as number;
       if (written === 1) {
         if (isTerminal(record.status)) await this.clearDeadline(taskId);
@@ -332,7 +345,7 @@ function matches(record: TaskRecord, query: ListQuery): boolean {
 
 // Records are only ever written by this store from typed values; reads skip re-validation (hot path).
 function parseRecord(raw: string): TaskRecord {
-  return withDefaults(JSON.parse(raw) as TaskRecord);
+  return decodeRecord(raw);
 }
 
 function encodeCursor(position: { id: string; score: number }): string {

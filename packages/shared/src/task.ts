@@ -289,6 +289,41 @@ export function newTaskRecord(input: NewTask): TaskRecord {
   };
 }
 
+// Buttons are most of a finished record: Redis keeps each as [customId, emoji, label, type, style], with
+// the result's job hash in the custom id written as HASH_MARK (a result's buttons all repeat it).
+const HASH_MARK = "{h}";
+type StoredButton = [string, string, string, number, number];
+
+function storedButton(button: TaskButton, hash: string | null): StoredButton | TaskButton {
+  // A custom id that already holds the mark stays whole, so reading it back is exact.
+  if (button.customId.includes(HASH_MARK)) return button;
+  const customId = hash ? button.customId.split(hash).join(HASH_MARK) : button.customId;
+  return [customId, button.emoji, button.label, button.type, button.style];
+}
+
+function readButton(stored: StoredButton | TaskButton, hash: string | null): TaskButton {
+  if (!Array.isArray(stored)) return stored;
+  const [customId, emoji, label, type, style] = stored;
+  return { customId: hash ? customId.split(HASH_MARK).join(hash) : customId, emoji, label, type, style };
+}
+
+/** The record as Redis keeps it (JSON; buttons compact). */
+export function encodeRecord(record: TaskRecord): string {
+  if (record.buttons.length === 0) return JSON.stringify(record);
+  return JSON.stringify({
+    ...record,
+    buttons: record.buttons.map((button) => storedButton(button, record.hash)),
+  });
+}
+
+/** Reads what `encodeRecord` wrote (and records written before a field existed). */
+export function decodeRecord(raw: string): TaskRecord {
+  const record = withDefaults(JSON.parse(raw) as TaskRecord);
+  const stored = record.buttons as (StoredButton | TaskButton)[];
+  if (stored.length > 0) record.buttons = stored.map((button) => readButton(button, record.hash));
+  return record;
+}
+
 /** Records written before a field existed read with its default. */
 export function withDefaults(record: TaskRecord): TaskRecord {
   return {

@@ -38,6 +38,8 @@ export function effectPatch(record: TaskRecord, effect: CorrelationEffect, now: 
         // /describe and /shorten answer in text; everything else echoes the prompt it ran.
         finalPrompt: effect.result.text ?? effect.result.prompt ?? record.finalPrompt,
         buttons: effect.result.buttons,
+        // The last preview has served its purpose once the image is there.
+        previewUrl: null,
         startTime: record.startTime ?? now,
         finishTime: now,
         discord: { messageId: effect.result.messageId, messageFlags: effect.result.messageFlags },

@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { decodeRecord, encodeRecord, newTaskRecord, type TaskRecord } from "../src/task.js";
+
+const HASH = "84ef41bc-48c7-4748-a81a-1e20dd5c5463";
+
+function finished(buttons: TaskRecord["buttons"]): TaskRecord {
+  return {
+    ...newTaskRecord({
+      _id: "1795522417429001",
+      action: "IMAGINE",
+      prompt: "a cat",
+      promptEn: "a cat",
+      state: null,
+      notifyHook: null,
+      index: null,
+      parentId: null,
+      accountId: "a1",
+      submitTime: 1,
+    }),
+    status: "SUCCESS",
+    hash: HASH,
+    buttons,
+  };
+}
+
+const grid = [1, 2, 3, 4].map((i) => ({
+  customId: `MJ::JOB::upsample::${i}::${HASH}`,
+  emoji: "",
+  label: `U${i}`,
+  type: 2,
+  style: 2,
+}));
+
+describe("task records as Redis keeps them", () => {
+  it("read back exactly as written, buttons included", () => {
+    const record = finished([
+      ...grid,
+      { customId: "MJ::BOOKMARK::x", emoji: "❤️", label: "", type: 2, style: 2 },
+    ]);
+    expect(decodeRecord(encodeRecord(record))).toEqual(record);
+  });
+
+  it("keep a grid's buttons in well under half the bytes of their JSON objects", () => {
+    const record = finished(grid);
+    const plain = JSON.stringify(record).length - JSON.stringify({ ...record, buttons: [] }).length;
+    const kept = encodeRecord(record).length - JSON.stringify({ ...record, buttons: [] }).length;
+    expect(kept).toBeLessThan(plain / 2);
+  });
+
+  it("keep a custom id that already holds the hash mark unchanged", () => {
+    const record = finished([
+      { customId: `MJ::Odd::{h}::${HASH}`, emoji: "", label: "?", type: 2, style: 1 },
+    ]);
+    expect(decodeRecord(encodeRecord(record))).toEqual(record);
+  });
+
+  it("read records written before buttons were kept compact", () => {
+    const record = finished(grid);
+    expect(decodeRecord(JSON.stringify(record))).toEqual(record);
+  });
+});
