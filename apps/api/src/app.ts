@@ -9,11 +9,13 @@ import Fastify, { type FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { adminRoutes, adminSecret, QueueCatalog } from "./admin/index.js";
+import { capacityRoute } from "./capacity/route.js";
 import { requireSecret } from "./http/auth.js";
 import { frameworkErrorHandler, installErrorEnvelope } from "./http/envelope.js";
 import { healthRoutes, requireRedis } from "./http/health.js";
 import { installMetrics, type OverloadOptions } from "./http/metrics.js";
 import { installMultipart } from "./http/multipart.js";
+import { installRetryAfter } from "./http/retry-after.js";
 import { mjApi } from "./mj/index.js";
 import { submitRoutes } from "./submit/route.js";
 import { TaskSubmitter } from "./submit/service.js";
@@ -64,6 +66,7 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
   app.setValidatorCompiler(() => (value) => ({ value }));
   app.setSerializerCompiler(() => (value) => JSON.stringify(value));
   installErrorEnvelope(app);
+  installRetryAfter(app);
   // One set of queue handles for the dashboard, the accounts view and the metrics scrape.
   const catalog = new QueueCatalog(
     options.redis,
@@ -108,9 +111,10 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     retentionMs: options.retentionMs,
     timeoutMs: options.timeoutMs,
   });
+  const directory = new AccountDirectory(options.redis, options.keys);
   const submitter = new TaskSubmitter({
     store,
-    directory: new AccountDirectory(options.redis, options.keys),
+    directory,
     keys: options.keys,
     connection: options.redis,
     checkNotifyHook: async (url) => {
@@ -127,6 +131,11 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     api.addHook("onRequest", requireRedis(options.redis));
     submitRoutes(api, submitter, options.promptMaxLength ?? 6_000);
     taskRoutes(api, store, options.redis);
+    capacityRoute(api, "/api/v1/capacity", ["seed"], {
+      directory,
+      redis: options.redis,
+      keys: options.keys,
+    });
   });
   await mjApi(app, {
     redis: options.redis,

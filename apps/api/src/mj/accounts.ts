@@ -37,7 +37,7 @@ const mjAccountListResponse = {
 
 const AccountParamsSchema = z.object({ id: z.string() });
 
-interface Counts {
+export interface Counts {
   running: number;
   load: number;
 }
@@ -60,7 +60,7 @@ export function mjAccount(status: AccountStatus, counts: Counts, timeoutMs: numb
 }
 
 /** Unexpired entries of each account's running and load ZSETs, in one round trip. */
-async function accountCounts(
+export async function accountCounts(
   redis: Redis,
   keys: KeySpace,
   ids: string[],

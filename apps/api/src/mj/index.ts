@@ -1,6 +1,7 @@
 import type { AccountDirectory, KeySpace, SpeedMode, TaskStore } from "@mjg/shared";
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
+import { capacityRoute } from "../capacity/route.js";
 import { requireSecret } from "../http/auth.js";
 import { requireRedis } from "../http/health.js";
 import type { TaskSubmitter } from "../submit/service.js";
@@ -45,6 +46,7 @@ export async function mjApi(app: FastifyInstance, options: MjOptions): Promise<v
         mjSubmitRoutes(scope, deps);
         mjTaskRoutes(scope, deps);
         mjAccountRoutes(scope, deps);
+        capacityRoute(scope, "/capacity", ["mj"], deps);
       },
       { prefix, ...shared, mode },
     );
