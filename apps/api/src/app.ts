@@ -16,6 +16,7 @@ import { healthRoutes, requireRedis } from "./http/health.js";
 import { installMetrics, type OverloadOptions } from "./http/metrics.js";
 import { installMultipart } from "./http/multipart.js";
 import { installRetryAfter } from "./http/retry-after.js";
+import { IdempotencyStore, idempotencyHooks } from "./idempotency/index.js";
 import { mjApi } from "./mj/index.js";
 import { submitRoutes } from "./submit/route.js";
 import { TaskSubmitter } from "./submit/service.js";
@@ -126,10 +127,11 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     bannedWords: options.bannedWords ?? new BannedWords([]),
   });
 
+  const idempotency = idempotencyHooks(new IdempotencyStore(options.redis, options.keys));
   await app.register(async (api) => {
     if (options.apiSecret) api.addHook("onRequest", requireSecret(options.apiSecret));
     api.addHook("onRequest", requireRedis(options.redis));
-    submitRoutes(api, submitter, options.promptMaxLength ?? 6_000);
+    submitRoutes(api, submitter, options.promptMaxLength ?? 6_000, idempotency);
     taskRoutes(api, store, options.redis);
     capacityRoute(api, "/api/v1/capacity", ["seed"], {
       directory,
@@ -145,6 +147,7 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     submitter,
     directory: new AccountDirectory(options.redis, options.keys),
     promptMaxLength: options.promptMaxLength ?? 6_000,
+    idempotency,
   });
 
   app.addHook("onClose", async () => submitter.close());

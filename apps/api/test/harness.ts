@@ -37,9 +37,14 @@ export function accountStatus(id: string, extra: Partial<AccountStatus> = {}): A
 
 /** A real API on a free port over the real Redis, isolated by a key prefix. */
 export async function startApi(
-  options: Partial<ApiOptions> & { accounts?: AccountStatus[]; redisUrl?: string } = {},
+  options: Partial<ApiOptions> & {
+    accounts?: AccountStatus[];
+    redisUrl?: string;
+    /** Another API process on the same keys (its close leaves them to the first one). */
+    sharePrefix?: string;
+  } = {},
 ): Promise<Harness> {
-  const prefix = uniquePrefix("api");
+  const prefix = options.sharePrefix ?? uniquePrefix("api");
   // A test that brings its own Redis server gets that one server, also while the suite runs on a cluster.
   const redis = connectRedis(options.redisUrl ?? TEST_REDIS_URL, {
     failFast: true,
@@ -49,7 +54,8 @@ export async function startApi(
   await redisReady(redis);
   const keys = keySpace(prefix);
   const directory = new AccountDirectory(redis, keys);
-  for (const account of options.accounts ?? [accountStatus("a1")]) await directory.put(account);
+  if (!options.sharePrefix)
+    for (const account of options.accounts ?? [accountStatus("a1")]) await directory.put(account);
   const api = await buildApi({
     redis,
     keys,
@@ -68,7 +74,7 @@ export async function startApi(
     keys,
     async close() {
       await api.app.close();
-      if (redis.status === "ready") await dropPrefix(redis, prefix);
+      if (redis.status === "ready" && !options.sharePrefix) await dropPrefix(redis, prefix);
       redis.disconnect();
     },
   };

@@ -29,6 +29,14 @@ export const ERRORS = {
   ROUTE_NOT_FOUND: { status: 404, message: "no such route" },
   ACCOUNT_NOT_FOUND: { status: 404, message: "no Discord account has this id" },
   PARENT_NOT_FINISHED: { status: 409, message: "the parent task has not finished successfully yet" },
+  IDEMPOTENCY_KEY_REUSED: {
+    status: 409,
+    message: "this Idempotency-Key was used within 24 h for a different request",
+  },
+  IDEMPOTENCY_KEY_IN_USE: {
+    status: 409,
+    message: "a request with this Idempotency-Key is still being answered; retry shortly",
+  },
   BODY_TOO_LARGE: { status: 413, message: "the request body is too large" },
   UNSUPPORTED_MEDIA_TYPE: {
     status: 415,

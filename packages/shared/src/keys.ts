@@ -40,6 +40,10 @@ export interface KeySpace {
   accountQueue(accountId: string): string;
   /** BullMQ queue name of callback deliveries. */
   readonly notifyQueue: string;
+  /** STRING: the first answer to a submit sent with this idempotency key (its SHA-256 digest), kept 24 h. */
+  idempotency(digest: string): string;
+  /** Pub/sub channel on which every task record change is announced (`<id>\n<record>`). */
+  readonly taskEvents: string;
 }
 
 /** Shards of the list and deadline indexes: part of the key layout, so fixed. */
@@ -101,5 +105,7 @@ export function keySpace(prefix = "mj"): KeySpace {
     accountEvents: `${prefix}:account-events`,
     accountQueue: (id) => `{acct-${id}}`,
     notifyQueue: "{notify}",
+    idempotency: (digest) => `${prefix}:idem:{${digest}}`,
+    taskEvents: `${prefix}:task-events`,
   };
 }

@@ -81,6 +81,12 @@ export const MJ_ERRORS = {
   NOTIFY_HOOK_PRIVATE: { code: INVALID, status: 400, description: "notifyHook不能指向内网或本机地址" },
   ACCOUNT_FILTER_INVALID: { code: INVALID, status: 400, description: "accountFilter参数错误" },
   SEED_TASK_STATUS: { code: INVALID, status: 400, description: "关联任务状态错误" },
+  IDEMPOTENCY_KEY_REUSED: { code: INVALID, status: 409, description: "Idempotency-Key已用于不同的请求" },
+  IDEMPOTENCY_KEY_IN_USE: {
+    code: INVALID,
+    status: 409,
+    description: "相同Idempotency-Key的请求正在处理中，请稍后重试",
+  },
 
   // Capacity (23) and banned words (24).
   QUEUES_FULL: { code: MJ_CODES.QUEUE_REJECTED, status: 429, description: "队列已满，请稍后尝试" },
@@ -123,6 +129,8 @@ export const MJ_FROM_SEED: Record<ErrorCode, MjErrorCode> = {
   ROUTE_NOT_FOUND: "ROUTE_NOT_FOUND",
   ACCOUNT_NOT_FOUND: "ACCOUNT_NOT_FOUND",
   PARENT_NOT_FINISHED: "PARENT_STATUS_INVALID",
+  IDEMPOTENCY_KEY_REUSED: "IDEMPOTENCY_KEY_REUSED",
+  IDEMPOTENCY_KEY_IN_USE: "IDEMPOTENCY_KEY_IN_USE",
   BODY_TOO_LARGE: "BODY_TOO_LARGE",
   UNSUPPORTED_MEDIA_TYPE: "UNSUPPORTED_MEDIA_TYPE",
   QUEUES_FULL: "QUEUES_FULL",

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from "fastify";
 import type { z } from "zod";
 import { openApiSchema } from "./openapi.js";
 
@@ -10,6 +10,8 @@ export interface SeedRoute {
   fields: z.ZodType;
   response: Record<string, unknown>;
   handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+  /** Route-level hooks (the idempotency of submit routes). */
+  hooks?: Pick<RouteShorthandOptions, "preHandler" | "onSend">;
 }
 
 /** The seed serves each route on GET (query string) and POST (query string and body alike). */
@@ -21,6 +23,6 @@ export function seedRoute(app: FastifyInstance, route: SeedRoute): void {
     tags: ["seed"],
     response: route.response,
   };
-  app.get(route.url, { schema: { ...common, querystring: fields } }, route.handler);
-  app.post(route.url, { schema: { ...common, body: fields } }, route.handler);
+  app.get(route.url, { ...route.hooks, schema: { ...common, querystring: fields } }, route.handler);
+  app.post(route.url, { ...route.hooks, schema: { ...common, body: fields } }, route.handler);
 }

@@ -4,6 +4,7 @@ import type { Redis } from "ioredis";
 import { capacityRoute } from "../capacity/route.js";
 import { requireSecret } from "../http/auth.js";
 import { requireRedis } from "../http/health.js";
+import type { IdempotencyHooks } from "../idempotency/index.js";
 import type { TaskSubmitter } from "../submit/service.js";
 import { mjAccountRoutes } from "./accounts.js";
 import { installMjErrorHandler } from "./envelope.js";
@@ -18,6 +19,8 @@ export interface MjDeps {
   redis: Redis;
   keys: KeySpace;
   promptMaxLength: number;
+  /** Route hooks of every submit route (Idempotency-Key). */
+  idempotency: IdempotencyHooks;
   /** FAST / RELAX / TURBO under `/mj-fast/mj` etc.; null under `/mj`. */
   mode: SpeedMode | null;
 }

@@ -31,10 +31,11 @@ interface MjPost<S extends z.ZodType> {
   handler: (input: z.output<S>) => Promise<MjEnvelope<string | string[]>>;
 }
 
-function mjPost<S extends z.ZodType>(app: FastifyInstance, route: MjPost<S>): void {
+function mjPost<S extends z.ZodType>(app: FastifyInstance, deps: MjDeps, route: MjPost<S>): void {
   app.post(
     route.url,
     {
+      ...deps.idempotency,
       ...(route.images ? { bodyLimit: IMAGE_BODY_LIMIT } : {}),
       schema: {
         tags: ["mj"],
@@ -58,7 +59,7 @@ export function mjSubmitRoutes(app: FastifyInstance, deps: MjDeps): void {
   const service = new MjSubmitService(deps);
   const max = deps.promptMaxLength;
 
-  mjPost(app, {
+  mjPost(app, deps, {
     url: "/submit/imagine",
     summary: "Imagine: a new grid from a prompt, with up to 5 reference images",
     description:
@@ -72,21 +73,21 @@ export function mjSubmitRoutes(app: FastifyInstance, deps: MjDeps): void {
     },
   });
 
-  mjPost(app, {
+  mjPost(app, deps, {
     url: "/submit/change",
     summary: "U1–U4, V1–V4 or reroll of a finished grid",
     schema: ChangeSchema,
     handler: (input) => service.change(input),
   });
 
-  mjPost(app, {
+  mjPost(app, deps, {
     url: "/submit/simple-change",
     summary: 'The same as change, written "<taskId> U1" (U1–U4, V1–V4, R)',
     schema: SimpleChangeSchema,
     handler: (input) => service.change({ ...input, ...parseSimpleChange(input.content) }),
   });
 
-  mjPost(app, {
+  mjPost(app, deps, {
     url: "/submit/action",
     summary: "Click one of a finished task's buttons (its customId)",
     description:
@@ -95,7 +96,7 @@ export function mjSubmitRoutes(app: FastifyInstance, deps: MjDeps): void {
     handler: (input) => service.action(input),
   });
 
-  mjPost(app, {
+  mjPost(app, deps, {
     url: "/submit/modal",
     summary: "Answer the pop-up of a MODAL task (code 21): its prompt, and the mask for Vary Region",
     description:
@@ -105,7 +106,7 @@ export function mjSubmitRoutes(app: FastifyInstance, deps: MjDeps): void {
     handler: (input) => service.modal(input),
   });
 
-  mjPost(app, {
+  mjPost(app, deps, {
     url: "/submit/describe",
     summary: "Describe: four prompts for an image given as a data URL (base64) or an http(s) link",
     schema: DescribeSchema,
@@ -125,7 +126,7 @@ export function mjSubmitRoutes(app: FastifyInstance, deps: MjDeps): void {
     },
   });
 
-  mjPost(app, {
+  mjPost(app, deps, {
     url: "/submit/blend",
     summary: "Blend 2–5 images into one (dimensions PORTRAIT, SQUARE or LANDSCAPE)",
     schema: BlendSchema,
@@ -142,7 +143,7 @@ export function mjSubmitRoutes(app: FastifyInstance, deps: MjDeps): void {
       ),
   });
 
-  mjPost(app, {
+  mjPost(app, deps, {
     url: "/submit/shorten",
     summary: "Shorten: Midjourney's analysis of a prompt and five shorter versions",
     schema: shortenSchema(max),
@@ -150,7 +151,7 @@ export function mjSubmitRoutes(app: FastifyInstance, deps: MjDeps): void {
       service.submitted(await service.command({ ...input, action: "SHORTEN", images: [] })),
   });
 
-  mjPost(app, {
+  mjPost(app, deps, {
     url: "/submit/upload-discord-images",
     summary: "Upload 1–5 images to Discord and answer their CDN URLs (result is an array)",
     description: `Waits up to ${UPLOAD_WAIT_MS / 1000} s for the upload.`,
