@@ -2,6 +2,7 @@ import { publicTask } from "@mjg/shared";
 import { afterEach, describe, expect, it } from "vitest";
 import { RESPONSE_CAP_BYTES, USER_AGENT } from "../src/deliver.js";
 import {
+  failedJob,
   finishedTask,
   notifyHarness,
   type Receiver,
@@ -159,10 +160,7 @@ describe("callback delivery", () => {
     harness.startWorker();
     const record = finishedTask(null);
     const eventId = await harness.queue.enqueueFor({ ...record, notifyHook: receiver.url });
-    const job = await waitFor(async () => {
-      const found = await harness.job(eventId!);
-      return found && (await found.getState()) === "failed" ? found : null;
-    }, "the job to fail");
+    const job = await failedJob(harness, eventId!);
     expect(job.failedReason).toMatch(/^gone:/);
     expect(receiver.requests).toHaveLength(1);
     const attempts = await harness.attempts(record._id);
@@ -201,10 +199,7 @@ describe("callback delivery", () => {
     harness.startWorker();
     const record = finishedTask(null);
     const eventId = await harness.queue.enqueueFor({ ...record, notifyHook: receiver.url });
-    const job = await waitFor(async () => {
-      const found = await harness.job(eventId!);
-      return found && (await found.getState()) === "failed" ? found : null;
-    }, "the job to fail");
+    const job = await failedJob(harness, eventId!);
     expect(job.failedReason).toMatch(/^exhausted after 2 attempts/);
     expect(receiver.requests.map((request) => request.url)).toEqual(["/hook", "/hook"]);
     const attempts = await harness.attempts(record._id);

@@ -164,6 +164,18 @@ export async function notifyHarness(settings: NotifySettings, tuning?: CallbackW
   };
 }
 
+/**
+ * The delivery job once it has failed for good. The state is read before the job, so the job read
+ * afterwards carries its failedReason (a job read first may predate the failure).
+ */
+export function failedJob(harness: { job(eventId: string): Promise<Job | undefined> }, eventId: string) {
+  return waitFor(async () => {
+    const before = await harness.job(eventId);
+    if (!before || (await before.getState()) !== "failed") return null;
+    return harness.job(eventId);
+  }, `the ${eventId} delivery to fail`);
+}
+
 /** Polls until the condition holds; fails after a generous timeout. */
 export async function waitFor<T>(
   check: () => Promise<T | null | undefined | false> | T | null | undefined | false,

@@ -1,7 +1,15 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { isPrivateAddress } from "../src/address.js";
 import { checkNotifyHook } from "../src/guard.js";
-import { finishedTask, notifyHarness, reply, startReceiver, testSettings, waitFor } from "./helpers.js";
+import {
+  failedJob,
+  finishedTask,
+  notifyHarness,
+  reply,
+  startReceiver,
+  testSettings,
+  waitFor,
+} from "./helpers.js";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -41,10 +49,7 @@ describe("private network targets", () => {
       }, `an attempt for ${hook}`);
       expect(attempt, hook).toMatchObject({ status: null, delivered: false, nextAttemptAt: null, url: hook });
       expect(attempt!.error, hook).toMatch(/^refused: .*private address/);
-      const job = await waitFor(async () => {
-        const found = await harness.job(eventId);
-        return found && (await found.getState()) === "failed" ? found : null;
-      }, `the ${hook} job to fail`);
+      const job = await failedJob(harness, eventId);
       expect(job.failedReason).toMatch(/^refused:/);
     }
     expect(receiver.requests).toHaveLength(0);
