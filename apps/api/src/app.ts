@@ -10,6 +10,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { adminRoutes, adminSecret, QueueCatalog } from "./admin/index.js";
 import { capacityRoute } from "./capacity/route.js";
+import { TaskEventHub } from "./events/index.js";
 import { requireSecret } from "./http/auth.js";
 import { frameworkErrorHandler, installErrorEnvelope } from "./http/envelope.js";
 import { healthRoutes, requireRedis } from "./http/health.js";
@@ -41,12 +42,15 @@ export interface ApiOptions {
   /** Fills `promptEn`; null or absent: `promptEn` = `prompt`. */
   translator?: Translator | null;
   bannedWords?: BannedWords;
+  /** Heartbeat comment interval of event streams (ms). @defaultValue 15000 */
+  heartbeatMs?: number;
 }
 
 export interface Api {
   app: FastifyInstance;
   store: TaskStore;
   submitter: TaskSubmitter;
+  events: TaskEventHub;
 }
 
 // Long GET query strings (a 100 KB prompt) must reach the validator and get a 400, not a bare 431.
@@ -127,12 +131,22 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     bannedWords: options.bannedWords ?? new BannedWords([]),
   });
 
+  const events = new TaskEventHub({
+    redis: options.redis,
+    keys: options.keys,
+    store,
+    logger: options.logger,
+    heartbeatMs: options.heartbeatMs,
+  });
+  // Open streams would hold the server open: they end before it closes.
+  app.addHook("preClose", async () => events.endAll());
+  app.addHook("onClose", async () => events.close());
   const idempotency = idempotencyHooks(new IdempotencyStore(options.redis, options.keys));
   await app.register(async (api) => {
     if (options.apiSecret) api.addHook("onRequest", requireSecret(options.apiSecret));
     api.addHook("onRequest", requireRedis(options.redis));
     submitRoutes(api, submitter, options.promptMaxLength ?? 6_000, idempotency);
-    taskRoutes(api, store, options.redis);
+    taskRoutes(api, store, options.redis, events);
     capacityRoute(api, "/api/v1/capacity", ["seed"], {
       directory,
       redis: options.redis,
@@ -148,8 +162,9 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     directory: new AccountDirectory(options.redis, options.keys),
     promptMaxLength: options.promptMaxLength ?? 6_000,
     idempotency,
+    events,
   });
 
   app.addHook("onClose", async () => submitter.close());
-  return { app, store, submitter };
+  return { app, store, submitter, events };
 }

@@ -12,6 +12,8 @@ import {
 } from "./task.js";
 
 // Compare-and-set on the record's revision: concurrent writers (gateway events, sweeper, job) never lose an update.
+// Each change is announced on the task-events channel as `<id>\n<record>` (classic PUBLISH takes no
+// key, so the script stays in one slot, and on a cluster it reaches subscribers on every node).
 const CAS_SCRIPT = new RedisScript(`
 local current = redis.call('GET', KEYS[1])
 if not current then return -1 end
@@ -24,6 +26,7 @@ if ttl > 0 then
 else
   redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
 end
+redis.call('PUBLISH', ARGV[4], ARGV[5] .. '\\n' .. ARGV[2])
 return 1
 `);
 
@@ -135,7 +138,8 @@ export class TaskStore {
 
   /**
    * Reads, patches through the state machine and writes back with compare-and-set, retrying on
-   * conflict. `decide` returns null to leave the record as it is.
+   * conflict; the new record is published on `keys.taskEvents` (the API's event streams follow it).
+   * `decide` returns null to leave the record as it is.
    */
   async update(taskId: string, decide: (record: TaskRecord) => TaskPatch | null): Promise<UpdateResult> {
     for (let attempt = 0; attempt < 50; attempt++) {
@@ -148,7 +152,7 @@ export class TaskStore {
       const written = (await CAS_SCRIPT.run(
         this.redis,
         [this.keys.task(taskId), this.keys.taskImages(taskId)],
-        [before.rev, encodeRecord(record), ttl],
+        [before.rev, encodeRecord(record), ttl, this.keys.taskEvents, taskId],
       )) as number;
       if (written === 1) {
         if (isTerminal(record.status)) await this.clearDeadline(taskId);

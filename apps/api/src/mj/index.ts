@@ -2,6 +2,7 @@ import type { AccountDirectory, KeySpace, SpeedMode, TaskStore } from "@mjg/shar
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import { capacityRoute } from "../capacity/route.js";
+import type { TaskEventHub } from "../events/index.js";
 import { requireSecret } from "../http/auth.js";
 import { requireRedis } from "../http/health.js";
 import type { IdempotencyHooks } from "../idempotency/index.js";
@@ -19,6 +20,8 @@ export interface MjDeps {
   redis: Redis;
   keys: KeySpace;
   promptMaxLength: number;
+  /** The process's one subscription to task changes, shared by every event stream. */
+  events: TaskEventHub;
   /** Route hooks of every submit route (Idempotency-Key). */
   idempotency: IdempotencyHooks;
   /** FAST / RELAX / TURBO under `/mj-fast/mj` etc.; null under `/mj`. */

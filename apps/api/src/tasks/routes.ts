@@ -2,14 +2,36 @@ import { readAttempts } from "@mjg/notify";
 import { ApiError, InvalidCursorError, publicTask, type TaskStore } from "@mjg/shared";
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
+import { streamTask, type TaskEventHub } from "../events/index.js";
 import { requestFields } from "../http/fields.js";
-import { taskListResponse, taskResponse } from "../http/openapi.js";
+import { openApiSchema, taskListResponse, taskResponse } from "../http/openapi.js";
 import { seedRoute } from "../http/seed-route.js";
 import { FetchInputSchema, ListInputSchema, parseFetchInput, parseListInput } from "./schema.js";
 
 export const NEXT_CURSOR_HEADER = "x-next-cursor";
 
-export function taskRoutes(app: FastifyInstance, store: TaskStore, redis: Redis): void {
+export function taskRoutes(app: FastifyInstance, store: TaskStore, redis: Redis, hub: TaskEventHub): void {
+  app.get(
+    "/api/v1/task/events",
+    {
+      schema: {
+        summary: "Follow one task as Server-Sent Events",
+        description:
+          "`text/event-stream`: the task record (as fetch answers it) now and on every change, each event's id its revision; `: heartbeat` comments every 15 s; the stream ends after SUCCESS, FAILURE or CANCEL. Send `Last-Event-ID` to resume: only newer versions are sent.",
+        tags: ["seed"],
+        querystring: openApiSchema(FetchInputSchema),
+        produces: ["text/event-stream"],
+      },
+    },
+    async (request, reply) => {
+      const { _id } = parseFetchInput(requestFields(request));
+      await streamTask(request, reply, { hub, store }, _id, {
+        view: publicTask,
+        notFound: () => new ApiError("TASK_NOT_FOUND"),
+      });
+    },
+  );
+
   seedRoute(app, {
     url: "/api/v1/task/fetch",
     summary: "Fetch one task record by _id",

@@ -1,6 +1,7 @@
 import { CallbackQueue, notifyEnv, notifySettings } from "@mjg/notify";
 import { MJ_CODES, MJ_TEXTS, MjError, type MjTask, mjTask, parseEnv, type TaskRecord } from "@mjg/shared";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { streamTask } from "../../events/index.js";
 import { openApiSchema } from "../../http/openapi.js";
 import type { MjDeps } from "../index.js";
 import { cancelTask } from "./cancel.js";
@@ -46,6 +47,28 @@ export function mjTaskRoutes(app: FastifyInstance, deps: MjDeps): void {
     if (!record) throw new MjError("TASK_NOT_FOUND");
     return record;
   }
+
+  app.get(
+    "/task/:id/events",
+    {
+      schema: {
+        tags: TAGS,
+        summary: "Follow one task as Server-Sent Events (/mj Task JSON per event)",
+        description:
+          "`text/event-stream`: the task now and on every change (status, progress, preview image), each event's id its revision; `: heartbeat` comments every 15 s; the stream ends after SUCCESS, FAILURE or CANCEL. `Last-Event-ID` resumes: only newer versions are sent. Unknown id: 404 code 3.",
+        params,
+        produces: ["text/event-stream"],
+      },
+    },
+    async (request, reply) => {
+      const id = pathId(request);
+      if (!isTaskId(id)) throw new MjError("TASK_NOT_FOUND");
+      await streamTask(request, reply, { hub: deps.events, store }, id, {
+        view: mjTask,
+        notFound: () => new MjError("TASK_NOT_FOUND"),
+      });
+    },
+  );
 
   app.get(
     "/task/:id/fetch",
