@@ -81,6 +81,17 @@ describe("every Midjourney button works through /mj/submit/action", () => {
     expect(stack!.sim.stats().totals.duplicateNonces).toBe(0);
   });
 
+  it("botType NIJI_JOURNEY draws with the niji bot, and its buttons are clicked as niji", async () => {
+    await start();
+    const answer = await submitted("/mj/submit/imagine", { prompt: "a paper crane", botType: "NIJI_JOURNEY" });
+    const grid = await finished(answer.result);
+    expect(grid).toMatchObject({ status: "SUCCESS", botType: "NIJI_JOURNEY" });
+    const upscale = await click(grid, button(grid, (id) => id.startsWith("MJ::JOB::upsample::2::")));
+    expect(upscale).toMatchObject({ status: "SUCCESS", action: "UPSCALE" });
+    const log = stack!.sim.stats().accounts[0]!.interactions;
+    expect(log.filter((i) => i.commandName === "imagine")).toHaveLength(1);
+  });
+
   it("an upscale of a v6 grid offers v6's Subtle and Creative upscales", async () => {
     await start();
     const grid = await imagine("a copper kettle --v 6");
@@ -214,6 +225,15 @@ describe("commands with images and text", () => {
     );
     if (second.code === 21) await submitted("/mj/submit/modal", { taskId: second.result });
     expect(await finished(second.result)).toMatchObject({ status: "SUCCESS", action: "IMAGINE" });
+  });
+
+  it("/describe of an image given by link sends the link and uploads nothing", async () => {
+    await start();
+    const answer = await submitted("/mj/submit/describe", { link: "https://example.com/photo.png" });
+    const task = await finished(answer.result);
+    expect(task).toMatchObject({ status: "SUCCESS", action: "DESCRIBE" });
+    expect(task.properties.finalPrompt).toMatch(/1️⃣/);
+    expect(stack!.sim.uploads()).toHaveLength(0);
   });
 
   it("/blend uploads 2 images and ends with a grid", async () => {

@@ -43,6 +43,8 @@ export interface ButtonInteractionParams {
   /** That message's `flags` (64 on ephemeral messages). */
   messageFlags: number;
   customId: string;
+  /** The bot that posted the message: niji's buttons are clicked as niji. @defaultValue Midjourney */
+  applicationId?: string;
 }
 
 /** Type 3 (MESSAGE_COMPONENT) body: a click on a button of a Midjourney message (§1.3). */
@@ -52,7 +54,7 @@ export function buttonInteraction(p: ButtonInteractionParams): Record<string, un
     guild_id: p.guildId,
     channel_id: p.channelId,
     message_id: p.messageId,
-    application_id: MIDJOURNEY_APPLICATION_ID,
+    application_id: p.applicationId ?? MIDJOURNEY_APPLICATION_ID,
     session_id: p.sessionId,
     nonce: p.nonce,
     message_flags: p.messageFlags,

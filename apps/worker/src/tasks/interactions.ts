@@ -8,6 +8,8 @@ import {
   type GridIndex,
   imageMessageBody,
   imagineInteraction,
+  MIDJOURNEY_APPLICATION_ID,
+  NIJI_APPLICATION_ID,
   planButton,
   rerollCustomId,
   shortenInteraction,
@@ -57,6 +59,11 @@ export type Prepared =
 
 const refused = (reason: string): Prepared => ({ kind: "refused", reason });
 
+/** The bot a task's messages come from: niji's buttons and pop-ups are answered as niji. */
+export function applicationOf(botType: BotType): string {
+  return botType === "NIJI_JOURNEY" ? NIJI_APPLICATION_ID : MIDJOURNEY_APPLICATION_ID;
+}
+
 /** The button a task clicks: its own custom id, or the seed API's U/V/R built from the parent's hash. */
 export function customIdOf(record: TaskRecord, parent: TaskRecord | null): string | null {
   if (record.params.customId) return record.params.customId;
@@ -90,11 +97,12 @@ export async function prepareInteraction(
     const messageId = parent.discord.messageId;
     const messageFlags = parent.discord.messageFlags ?? 0;
     const plan = planButton(customId, parent.action);
+    const applicationId = applicationOf(parent.botType);
     return {
       kind: "interaction",
       commandName: null,
       endsOnAccept: plan?.bookmark ?? false,
-      build: async (base) => buttonInteraction({ ...base, messageId, messageFlags, customId }),
+      build: async (base) => buttonInteraction({ ...base, messageId, messageFlags, customId, applicationId }),
     };
   }
   const botType = record.botType;

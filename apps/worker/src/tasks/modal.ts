@@ -13,7 +13,7 @@ import { sleep } from "../accounts/pacing.js";
 import type { RuntimeDeps, TaskAccount } from "./account.js";
 import { trackedJob } from "./effects.js";
 import { maskBase64, taskImages } from "./images.js";
-import { customIdOf } from "./interactions.js";
+import { applicationOf, customIdOf } from "./interactions.js";
 
 export type PopupEffect = Extract<CorrelationEffect, { type: "modal" } | { type: "iframe" }>;
 
@@ -209,6 +209,7 @@ export class ModalSubmitter {
         channelId: account.channelId,
         sessionId: this.runtime.sessionId,
         nonce: answer.nonce,
+        applicationId: applicationOf(parent?.botType ?? record.botType),
         interactionId: answer.interactionId,
         modalCustomId: answer.modalCustomId,
         fieldCustomId,
