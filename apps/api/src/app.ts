@@ -19,6 +19,7 @@ import { installMultipart } from "./http/multipart.js";
 import { installRetryAfter } from "./http/retry-after.js";
 import { IdempotencyStore, idempotencyHooks } from "./idempotency/index.js";
 import { mjApi } from "./mj/index.js";
+import { submitBatchRoute } from "./submit/batch.js";
 import { submitRoutes } from "./submit/route.js";
 import { TaskSubmitter } from "./submit/service.js";
 import { taskRoutes } from "./tasks/routes.js";
@@ -146,6 +147,7 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     if (options.apiSecret) api.addHook("onRequest", requireSecret(options.apiSecret));
     api.addHook("onRequest", requireRedis(options.redis));
     submitRoutes(api, submitter, options.promptMaxLength ?? 6_000, idempotency);
+    submitBatchRoute(api, submitter, options.promptMaxLength ?? 6_000, idempotency);
     taskRoutes(api, store, options.redis, events);
     capacityRoute(api, "/api/v1/capacity", ["seed"], {
       directory,

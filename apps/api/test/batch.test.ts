@@ -1,0 +1,80 @@
+import { ERRORS, indexedTaskCount } from "@mjg/shared";
+import { afterEach, describe, expect, it } from "vitest";
+import { accountStatus, type Harness, json, startApi } from "./harness.js";
+
+let h: Harness;
+afterEach(() => h.close());
+
+async function batch(body: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(`${h.url}/api/v1/trigger/submit-batch`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: await json(response) };
+}
+
+describe("POST /api/v1/trigger/submit-batch", () => {
+  it("answers one result per task in order; refused tasks refuse no other", async () => {
+    h = await startApi({ accounts: [accountStatus("a1", { queueSize: 100 })] });
+    const { status, body } = await batch({
+      tasks: [
+        { action: "IMAGINE", prompt: "a red fox" },
+        { action: "IMAGINE" },
+        { action: "DANCE", prompt: "x" },
+        { action: "UPSCALE", taskId: "0123456789abcdef01234567", index: 1 },
+        { action: "IMAGINE", prompt: "a blue whale", state: "w" },
+        { action: "IMAGINE", prompt: "x".repeat(7_000) },
+      ],
+    });
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ code: 1, description: "成功" });
+    const results = body.result as { code: number; description: string; result: string | null }[];
+    expect(results.map((r) => r.code)).toEqual([1, 0, 0, 0, 1, 0]);
+    expect(results[1]!.description).toBe(ERRORS.PROMPT_REQUIRED.message);
+    expect(results[2]!.description).toBe(ERRORS.UNKNOWN_ACTION.message);
+    expect(results[3]!.description).toBe(ERRORS.PARENT_NOT_FOUND.message);
+    expect(results[5]!.description).toMatch(ERRORS.PROMPT_TOO_LONG.message);
+    for (const r of results) expect(Object.keys(r)).toEqual(["code", "description", "result"]);
+    const whale = await json(await fetch(`${h.url}/api/v1/task/fetch?_id=${results[4]!.result}`));
+    expect(whale).toMatchObject({ prompt: "a blue whale", state: "w", status: "NOT_START" });
+    expect(await indexedTaskCount(h.redis, h.keys)).toBe(2);
+  });
+
+  it("takes what fits when the queues fill up mid-batch and refuses the rest with the 429 reason", async () => {
+    h = await startApi({ accounts: [accountStatus("a1", { concurrency: 2, queueSize: 1 })] });
+    const tasks = Array.from({ length: 5 }, (_, i) => ({ action: "IMAGINE", prompt: `p${i}` }));
+    const { body } = await batch({ tasks });
+    const codes = (body.result as { code: number; description: string }[]).map((r) => r.code);
+    expect(codes.filter((code) => code === 1)).toHaveLength(3);
+    for (const r of body.result as { code: number; description: string }[])
+      if (r.code === 0) expect(r.description).toBe(ERRORS.QUEUES_FULL.message);
+  });
+
+  it("refuses a body that is not 1–100 tasks as a whole", async () => {
+    h = await startApi();
+    for (const body of [
+      {},
+      { tasks: [] },
+      { tasks: "x" },
+      { tasks: Array(101).fill({ action: "IMAGINE", prompt: "x" }) },
+    ]) {
+      const answer = await batch(body);
+      expect(answer.status).toBe(400);
+      expect(answer.body.code).toBe(0);
+    }
+    expect(await indexedTaskCount(h.redis, h.keys)).toBe(0);
+  });
+
+  it("a batch retried with its Idempotency-Key is answered again, nothing created twice", async () => {
+    h = await startApi();
+    const tasks = [
+      { action: "IMAGINE", prompt: "one" },
+      { action: "IMAGINE", prompt: "two" },
+    ];
+    const first = await batch({ tasks }, { "idempotency-key": "batch-7" });
+    const again = await batch({ tasks }, { "idempotency-key": "batch-7" });
+    expect(again.body).toEqual(first.body);
+    expect(await indexedTaskCount(h.redis, h.keys)).toBe(2);
+  });
+});
