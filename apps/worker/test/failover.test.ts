@@ -116,6 +116,36 @@ describe("a worker is killed (-9) and another takes its account over", () => {
   });
 });
 
+describe("a worker is killed (-9) while a task's pop-up has been answered", () => {
+  it("the new owner neither clicks again nor answers the pop-up again, and the task ends in SUCCESS", async () => {
+    stack = await startStack({
+      workers: 0,
+      stepDelayMs: 40,
+      sim: LONG_JOB,
+      timeoutMs: 30_000,
+      // Remix on at Midjourney: V opens a pop-up, which the worker answers with the parent's prompt.
+      simAccounts: [{ remix: true }],
+    });
+    const doomed = await spawnWorker(stack, "child-doomed", SLOW_RECOVERY);
+    children.push(doomed);
+    const grid = await submitOk(stack, { action: "IMAGINE", prompt: "a paper crane" });
+    expect((await stack.waitForTask(grid, undefined, 30_000)).status).toBe("SUCCESS");
+    await stack.startWorker({ workerId: "heir", ...SLOW_RECOVERY });
+    const variation = await submitOk(stack, { action: "VARIATION", taskId: grid, index: 1 });
+    await stack.waitForTask(variation, (task) => task.status === "IN_PROGRESS", 30_000);
+    expect((await storedRecord(stack, variation)).discord.modalSentAt).not.toBeNull();
+    doomed.process.kill("SIGKILL");
+    await doomed.exited;
+
+    const task = await stack.waitForTask(variation, undefined, 40_000);
+    expect(task.status).toBe("SUCCESS");
+    const kinds = stack.sim.stats().accounts[0]!.interactions.map((interaction) => interaction.type);
+    // One /imagine (2), one click of V1 (3), one pop-up answer (5).
+    expect(kinds.sort()).toEqual([2, 3, 5]);
+    expect(stack.sim.stats().totals.duplicateNonces).toBe(0);
+  });
+});
+
 describe("workers share the accounts fairly", () => {
   it("a second worker starting a second after the first gets half the accounts within seconds, and every task ends once", async () => {
     stack = await startStack({ workers: 0, simAccounts: 4, stepDelayMs: 20, sim: LONG_JOB });

@@ -74,11 +74,13 @@ export class AccountOwner {
 
   /**
    * More accounts than this worker's share: hand the least busy over at once. Their jobs go back to
-   * the queue and the next owner adopts them (sent ones resumed, never sent again).
+   * the queue and the next owner adopts them (sent ones resumed, never sent again). An account with a
+   * pop-up on its way is kept until it has been answered.
    */
   private shed(excess: number): void {
     const candidates = [...this.runtimes]
-      .filter(([id]) => !this.draining.has(id))
+      // A pop-up opens only in the session that clicked: such an account waits for a later round.
+      .filter(([id, runtime]) => !this.draining.has(id) && runtime.awaitingPopups === 0)
       .sort(([, a], [, b]) => a.busy - b.busy)
       .slice(0, excess);
     for (const [id, runtime] of candidates) {
@@ -202,8 +204,15 @@ export class AccountOwner {
       const runtime = this.options.createRuntime(account);
       this.runtimes.set(account.id, runtime);
       logger.info({ account: account.id }, "account owned");
-      // Returns without waiting for Discord's READY: the gateway connects in the background.
-      await runtime.start();
+      try {
+        // Returns without waiting for Discord's READY: the gateway connects in the background.
+        await runtime.start();
+      } catch (error) {
+        // Redis failed it half-way: let go, so a later round (here or elsewhere) starts it afresh.
+        logger.warn({ account: account.id, err: (error as Error).message }, "could not start the account");
+        this.runtimes.delete(account.id);
+        this.stopAndRelease(account.id, runtime);
+      }
     }
   }
 

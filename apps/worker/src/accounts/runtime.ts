@@ -102,6 +102,11 @@ export class AccountRuntime implements TaskAccount {
     return this.active.size;
   }
 
+  /** Clicked tasks waiting for a pop-up that only this gateway session will see. */
+  get awaitingPopups(): number {
+    return this.processor.awaitingPopup.size;
+  }
+
   get sessionId(): string {
     return this.gateway.sessionId ?? "";
   }
@@ -440,8 +445,10 @@ export class AccountRuntime implements TaskAccount {
     if (effect.type === "retry")
       return this.waiters.release(taskId, { kind: "retry", reason: effect.reason });
     if (effect.type === "queued") return;
-    if (effect.type === "modal" || effect.type === "iframe")
+    if (effect.type === "modal" || effect.type === "iframe") {
+      this.processor.awaitingPopup.delete(taskId);
       return this.processor.modals.onPopup(taskId, effect);
+    }
     const record = await this.deps.lifecycle.change(taskId, (current) =>
       effectPatch(current, effect, Date.now()),
     );

@@ -6,7 +6,7 @@ import { type PacingGate, sleep } from "../accounts/pacing.js";
 import type { RuntimeDeps, TaskAccount } from "./account.js";
 import { trackedJob } from "./effects.js";
 import { type Prepared, prepareInteraction, type SendContext } from "./interactions.js";
-import { ModalSubmitter } from "./modal.js";
+import { expectsModal, ModalSubmitter } from "./modal.js";
 import { runUpload } from "./upload.js";
 import type { WaitOutcome } from "./waiters.js";
 
@@ -23,6 +23,8 @@ export type RunOutcome = "done" | "busy" | "handedBack";
 export class TaskProcessor {
   private readonly log: Logger;
   readonly modals: ModalSubmitter;
+  /** Clicked tasks whose pop-up has not been answered yet: it opens only in this gateway session. */
+  readonly awaitingPopup = new Set<string>();
 
   constructor(
     private readonly runtime: TaskAccount,
@@ -38,6 +40,7 @@ export class TaskProcessor {
       outcome = await this.runTask(taskId);
       return outcome;
     } finally {
+      this.awaitingPopup.delete(taskId);
       // A task handed back while it runs on Discord keeps its slot: it goes with it to the next owner.
       if (outcome !== "handedBack")
         await this.runtime.slots.release(this.deps.account.id, taskId).catch(() => undefined);
@@ -248,6 +251,8 @@ export class TaskProcessor {
       }
 
       if (result.kind === "ok") {
+        if (record.discord.modalSentAt === null && expectsModal(record, parent))
+          this.awaitingPopup.add(taskId);
         if (prepared.endsOnAccept) {
           // ❤️ and the like start no job: Discord's acceptance is the whole result.
           this.runtime.correlator.untrack(taskId);
