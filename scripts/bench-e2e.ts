@@ -4,7 +4,7 @@
 // processes, Redis bytes per finished task, lost tasks, duplicate interactions and pacing violations.
 import { type ChildProcess, fork } from "node:child_process";
 import { once } from "node:events";
-import { connectRedis, keySpace } from "@mjg/shared";
+import { connectRedis, isCluster, keySpace, scanKeys, scanTargets, TaskStore } from "@mjg/shared";
 import { dropPrefix } from "@mjg/shared/testing";
 import { runMix } from "./bench/mix.js";
 
@@ -48,7 +48,9 @@ await ready(worker);
 const api = part("api", {});
 const { url } = await ready<{ url: string }>(api);
 
+// REDIS_CLUSTER_NODES set: every process of the run, this one included, works on that cluster.
 const redis = connectRedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+const store = new TaskStore({ redis, keys: keySpace(prefix), retentionMs: 3_600_000, timeoutMs: 600_000 });
 const started = Date.now();
 let ids: string[] = [];
 let refused = 0;
@@ -58,8 +60,7 @@ let mixCounts = "";
 if (WORKLOAD === "mix") {
   const mix = await runMix({
     url,
-    redis,
-    keys: keySpace(prefix),
+    store,
     total: TASKS,
     concurrency: SUBMIT_CONCURRENCY,
     deadlineMs: 10 * 60_000,
@@ -98,9 +99,9 @@ async function imagineOnly() {
     const list = [...pending];
     for (let i = 0; i < list.length; i += 500) {
       const chunk = list.slice(i, i + 500);
-      const raws = await redis.mget(chunk.map((id) => keySpace(prefix).task(id)));
-      raws.forEach((raw, j) => {
-        const status = raw ? (JSON.parse(raw) as { status: string }).status : "MISSING";
+      const records = await store.getMany(chunk);
+      records.forEach((record, j) => {
+        const status = record?.status ?? "MISSING";
         if (status === "SUCCESS" || status === "FAILURE") {
           if (status === "FAILURE") failedCount++;
           pending.delete(chunk[j]!);
@@ -116,10 +117,7 @@ const finished = Date.now();
 let bytes = 0;
 // Where the bytes go: key names with ids and hash tags folded into one kind each.
 const bytesByKind = new Map<string, number>();
-let cursor = "0";
-do {
-  const [nextCursor, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-  cursor = nextCursor;
+for await (const keys of scanKeys(redis, `${prefix}:*`)) {
   for (const key of keys) {
     const size = Number((await redis.memory("USAGE", key)) ?? 0);
     bytes += size;
@@ -129,7 +127,7 @@ do {
       .replace(/:\d+$/, ":<n>");
     bytesByKind.set(kind, (bytesByKind.get(kind) ?? 0) + size);
   }
-} while (cursor !== "0");
+}
 
 type Usage = { usage: { cpu: { user: number; system: number }; rss: number } };
 const simStats = await ask<
@@ -162,6 +160,20 @@ console.log(
 console.log(
   `tasks/s (first submit → last end): ${(ids.length / seconds).toFixed(1)}  (${seconds.toFixed(1)} s)`,
 );
+console.log(`Redis: ${isCluster(redis) ? `cluster (${process.env.REDIS_CLUSTER_NODES})` : "single"}`);
+if (isCluster(redis)) {
+  // How the run's task records spread over the masters (the key layout aims at an even spread).
+  const perMaster: number[] = [];
+  for (const node of scanTargets(redis)) {
+    let count = 0;
+    for await (const keys of scanKeys(node, `${prefix}:task:*`))
+      count += keys.filter((key) => key.endsWith("}")).length;
+    perMaster.push(count);
+  }
+  const mean = perMaster.reduce((a, b) => a + b, 0) / perMaster.length;
+  const spread = perMaster.map((count) => `${count} (${(((count - mean) / mean) * 100).toFixed(0)}%)`);
+  console.log(`task records per master: ${spread.join(", ")}`);
+}
 console.log(`CPU-ms per task (sim + worker + api): ${(cpuMs / ids.length).toFixed(2)}`);
 console.log(`Redis bytes per finished task: ${(bytes / ids.length).toFixed(0)}`);
 const heaviest = [...bytesByKind].sort((a, b) => b[1] - a[1]).slice(0, 6);

@@ -2,8 +2,7 @@
 // zoom/pan 10 %, describe 5 %, blend 5 %, all through the /mj API. Button tasks click a random finished
 // parent of the right kind, so the run also measures what follows a grid.
 import { solidPng } from "@mjg/discord-sim";
-import { decodeRecord, type KeySpace, type TaskRecord } from "@mjg/shared";
-import type { Redis } from "ioredis";
+import type { TaskRecord, TaskStore } from "@mjg/shared";
 
 type Kind = "imagine" | "upscale" | "variation" | "zoom-pan" | "describe" | "blend";
 const SHARES: [Kind, number][] = [
@@ -39,13 +38,12 @@ const image = (n: number) =>
 
 export async function runMix(options: {
   url: string;
-  redis: Redis;
-  keys: KeySpace;
+  store: TaskStore;
   total: number;
   concurrency: number;
   deadlineMs: number;
 }): Promise<MixResult> {
-  const { url, redis, keys, total } = options;
+  const { url, store, total } = options;
   const random = rng(20261129);
   const plan: Kind[] = [];
   for (const [kind, share] of SHARES) for (let i = 0; i < Math.round(total * share); i++) plan.push(kind);
@@ -112,10 +110,9 @@ export async function runMix(options: {
     const list = [...open];
     for (let i = 0; i < list.length; i += 500) {
       const chunk = list.slice(i, i + 500);
-      const raws = await redis.mget(chunk.map((id) => keys.task(id)));
-      raws.forEach((raw, j) => {
-        if (!raw) return;
-        const record = decodeRecord(raw);
+      const records = await store.getMany(chunk);
+      records.forEach((record, j) => {
+        if (!record) return;
         if (record.status !== "SUCCESS" && record.status !== "FAILURE") return;
         open.delete(chunk[j]!);
         if (record.status === "FAILURE") failed++;
