@@ -21,5 +21,11 @@ export {
   superProperties,
 } from "./identify.js";
 export { redactToken } from "./redact.js";
-export { type AttachmentSlot, DiscordRest, DiscordRestError, type RestOptions } from "./rest.js";
+export {
+  type AttachmentSlot,
+  DiscordRest,
+  DiscordRestError,
+  type RestAnswer,
+  type RestOptions,
+} from "./rest.js";
 export { classifyResponse, type InteractionResult } from "./rest-result.js";

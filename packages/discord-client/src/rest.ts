@@ -1,3 +1,4 @@
+import { EventEmitter } from "node:events";
 import { inspect } from "node:util";
 import { type Dispatcher, request } from "undici";
 import { z } from "zod";
@@ -56,8 +57,18 @@ interface RawResponse {
   truncated: boolean;
 }
 
-/** Discord REST for a user account: interactions, the command index and recent channel messages. */
-export class DiscordRest {
+/** What every Discord answer emits as `answer`: its kind and status only (never a body or the token). */
+export interface RestAnswer {
+  method: string;
+  kind: InteractionResult["kind"];
+  status: number;
+}
+
+/**
+ * Discord REST for a user account: interactions, the command index and recent channel messages.
+ * Emits `answer` ({@link RestAnswer}) for each answer Discord gives, for metrics.
+ */
+export class DiscordRest extends EventEmitter<{ answer: [RestAnswer] }> {
   readonly #token: string;
   readonly #apiUrl: string;
   readonly #userAgent: string;
@@ -66,6 +77,7 @@ export class DiscordRest {
   readonly #superProperties: string;
 
   constructor(opts: RestOptions) {
+    super();
     if (!opts.token) throw new Error("DiscordRest: token is required");
     const api = new URL(opts.apiUrl);
     if (api.protocol !== "http:" && api.protocol !== "https:") {
@@ -90,7 +102,7 @@ export class DiscordRest {
     } catch (err) {
       return { kind: "server_error", status: 0, message: safeErrorMessage(err, this.#token) };
     }
-    return this.#redactResult(classifyResponse(res.status, res.headers, res.text));
+    return this.#classify("POST", res);
   }
 
   /** The guild's command index (§1.2), or the user-scope index when the guild one is refused. */
@@ -188,7 +200,7 @@ export class DiscordRest {
     } catch (err) {
       return { kind: "server_error", status: 0, message: safeErrorMessage(err, this.#token) };
     }
-    return this.#redactResult(classifyResponse(res.status, res.headers, res.text));
+    return this.#classify("POST", res);
   }
 
   [inspect.custom](): string {
@@ -215,7 +227,7 @@ export class DiscordRest {
         message: safeErrorMessage(err, this.#token),
       });
     }
-    const result = this.#redactResult(classifyResponse(res.status, res.headers, res.text));
+    const result = this.#classify(method, res);
     if (result.kind !== "ok") throw new DiscordRestError(result);
     if (res.truncated)
       throw new Error(`Discord answer to ${method} ${path} exceeds ${JSON_BODY_LIMIT} bytes`);
@@ -254,6 +266,12 @@ export class DiscordRest {
     });
     const { text, truncated } = await readBounded(res.body, limit);
     return { status: res.statusCode, headers: res.headers, text, truncated };
+  }
+
+  #classify(method: string, res: RawResponse): InteractionResult {
+    const result = this.#redactResult(classifyResponse(res.status, res.headers, res.text));
+    this.emit("answer", { method, kind: result.kind, status: res.status });
+    return result;
   }
 
   #redactResult(result: InteractionResult): InteractionResult {

@@ -244,3 +244,19 @@ describe("the token stays secret", () => {
     }
   });
 });
+
+describe("answers as events", () => {
+  it("every answer emits its kind and status (for metrics), never a body", async () => {
+    const answers: unknown[] = [];
+    client.on("answer", (answer) => answers.push(answer));
+    rest.handler = json(429, { message: "You are being rate limited.", retry_after: 1, global: false });
+    await client.sendInteraction(imagineBody);
+    await expect(client.channelMessages("1127618335509594196", { limit: 1 })).rejects.toThrow(
+      DiscordRestError,
+    );
+    expect(answers).toEqual([
+      { method: "POST", kind: "rate_limited", status: 429 },
+      { method: "GET", kind: "rate_limited", status: 429 },
+    ]);
+  });
+});
