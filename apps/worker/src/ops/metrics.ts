@@ -1,4 +1,3 @@
-import { DiscordRestError, type InteractionResult } from "@mjg/discord-client";
 import type { DeliveryOutcome } from "@mjg/notify";
 import { isTerminal, processMetrics, type TaskRecord } from "@mjg/shared";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
@@ -135,19 +134,10 @@ export class WorkerMetrics {
   watchRuntime(runtime: AccountRuntime): void {
     const account = runtime.id;
     runtime.gateway.on("reconnect", () => this.reconnects.inc({ account }));
-    // Counting only: the callers still get every answer and handle the 429 themselves.
-    const rest = runtime.rest;
-    const limited = () => this.rateLimited.inc({ account });
-    const send = rest.sendInteraction.bind(rest);
-    rest.sendInteraction = async (body: object): Promise<InteractionResult> => {
-      const result = await send(body);
-      if (result.kind === "rate_limited") limited();
-      return result;
-    };
-    const commands = rest.applicationCommandIndex.bind(rest);
-    rest.applicationCommandIndex = (guildId) => countRejection(commands(guildId), limited);
-    const messages = rest.channelMessages.bind(rest);
-    rest.channelMessages = (channelId, query) => countRejection(messages(channelId, query), limited);
+    // The REST client says how Discord answered each call: a 429 anywhere counts.
+    runtime.rest.on("answer", (answer) => {
+      if (answer.kind === "rate_limited") this.rateLimited.inc({ account });
+    });
   }
 
   get contentType(): string {
@@ -156,15 +146,6 @@ export class WorkerMetrics {
 
   async text(): Promise<string> {
     return (await this.registry.metrics()) + (await processMetrics().metrics());
-  }
-}
-
-async function countRejection<T>(call: Promise<T>, limited: () => void): Promise<T> {
-  try {
-    return await call;
-  } catch (error) {
-    if (error instanceof DiscordRestError && error.result.kind === "rate_limited") limited();
-    throw error;
   }
 }
 
