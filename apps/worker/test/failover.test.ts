@@ -116,6 +116,20 @@ describe("a worker is killed (-9) and another takes its account over", () => {
   });
 });
 
+describe("a worker gone silent", () => {
+  it("loses its account to a live worker at once, without waiting for its lease to lapse", async () => {
+    stack = await startStack({ workers: 0 });
+    const accountId = stack.accounts[0]!.id;
+    const leaseKey = keySpace(stack.prefix).accountLease(accountId);
+    // A lease held for ten minutes by a worker that never beat (it died right after taking it).
+    await stack.redis.set(leaseKey, "ghost", "PX", 600_000);
+    await stack.startWorker({ workerId: "heir" });
+    const id = await submitOk(stack, { action: "IMAGINE", prompt: "a ghost ship" });
+    expect((await stack.waitForTask(id)).status).toBe("SUCCESS");
+    expect(await stack.redis.get(leaseKey)).toBe("heir");
+  });
+});
+
 describe("a worker is killed (-9) while a task's pop-up has been answered", () => {
   it("the new owner neither clicks again nor answers the pop-up again, and the task ends in SUCCESS", async () => {
     stack = await startStack({
