@@ -26,7 +26,7 @@ export interface OwnerOptions {
  */
 export class AccountOwner {
   readonly runtimes = new Map<string, AccountRuntime>();
-  /** Runtimes whose lease was lost, until they have stopped (their account is not taken again meanwhile). */
+  /** Runtimes let go of (lease lost, handed over), until they have stopped: not taken again meanwhile. */
   private readonly stopping = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
   private renewTimer: NodeJS.Timeout | null = null;
@@ -124,7 +124,7 @@ export class AccountOwner {
 
   /**
    * Honours operators' run-time choices: an account disabled in the registry stops taking work (its
-   * waiting tasks fail with the reason, running ones finish); one re-enabled after the runtime disabled
+   * waiting tasks move to another account or fail with the reason, running ones finish); one re-enabled after the runtime disabled
    * itself (a bad token, a Midjourney notice) gets a fresh runtime with a new gateway session.
    */
   private async reconcile(registry: Map<string, AccountStatus>): Promise<void> {
@@ -134,7 +134,7 @@ export class AccountOwner {
       if (!status.enabled) {
         const reason = status.disabledReason ?? "disabled by an operator";
         this.options.logger.info({ account: id, reason }, "account disabled by an operator");
-        // Tasks already on Discord may still finish; the ones not sent yet end now with the reason.
+        // Tasks already on Discord may still finish; the ones not sent yet move elsewhere or end now.
         await runtime.disable(reason, { failRunning: false });
         this.drainAndRelease(id, runtime);
         await runtime.moveQueued(reason);
