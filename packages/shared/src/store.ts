@@ -30,6 +30,27 @@ redis.call('PUBLISH', ARGV[4], ARGV[5] .. '\\n' .. ARGV[2])
 return 1
 `);
 
+// A new task in one round trip (single Redis only: the keys span slots): frees the account's lapsed
+// slots, takes one if there is room, then writes the list entry, deadline and record. 1 created,
+// 0 the account is full, -1 the id is taken (nothing written).
+const CREATE_WITH_SLOT_SCRIPT = new RedisScript(`
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+if redis.call('EXISTS', KEYS[4]) == 1 then return -1 end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
+redis.call('ZADD', KEYS[2], 'NX', ARGV[5], ARGV[4])
+redis.call('ZADD', KEYS[3], 'NX', ARGV[3], ARGV[4])
+redis.call('SET', KEYS[4], ARGV[6])
+return 1
+`);
+
+/** The account slot a new task takes as it is written (see `TaskStore.createWithSlot`). */
+export interface SlotClaim {
+  accountId: string;
+  /** Running plus waiting tasks the account holds at most. */
+  capacity: number;
+}
+
 export interface TaskStoreOptions {
   redis: Redis;
   keys: KeySpace;
@@ -89,6 +110,56 @@ export class TaskStore {
     const written = await this.redis.set(key, encodeRecord(record), "NX");
     if (written !== "OK") throw new TaskExistsError(record._id);
     await waitForReplicas(this.redis, key);
+  }
+
+  /**
+   * Whether `createWithSlot` can be used: on one Redis server a script may touch every key; on a
+   * cluster the account's, the index's and the task's keys live in different slots.
+   */
+  get createsWithSlot(): boolean {
+    return !isCluster(this.redis);
+  }
+
+  /**
+   * Takes a slot on the account (until the task's deadline) and writes the new record with its list
+   * entry and deadline, all in one script: "full" leaves nothing written, nor does TaskExistsError
+   * (an id collision) or ScriptNotLoadedError (Redis lost its scripts; loaded again, the caller
+   * retries with a new id). Single Redis only (`createsWithSlot`); a cluster takes
+   * `AccountDirectory.reserve`, then `create`.
+   */
+  async createWithSlot(record: TaskRecord, slot: SlotClaim, now = Date.now()): Promise<"created" | "full"> {
+    const shard = indexShard(record._id);
+    const key = this.keys.task(record._id);
+    const deadline = record.submitTime + this.timeoutMs;
+    const keys = [
+      this.keys.accountLoad(slot.accountId),
+      this.keys.taskIndex(shard),
+      this.keys.deadlines(shard),
+      key,
+    ];
+    let outcome: number;
+    try {
+      // By SHA only: a fallback EVAL would run after commands sent behind this one (the task's job).
+      outcome = (await this.redis.evalsha(
+        CREATE_WITH_SLOT_SCRIPT.sha,
+        keys.length,
+        ...keys,
+        now,
+        slot.capacity,
+        deadline,
+        record._id,
+        record.submitTime,
+        encodeRecord(record),
+      )) as number;
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
+      await this.redis.script("LOAD", CREATE_WITH_SLOT_SCRIPT.source);
+      throw new ScriptNotLoadedError();
+    }
+    if (outcome === -1) throw new TaskExistsError(record._id);
+    if (outcome === 0) return "full";
+    await waitForReplicas(this.redis, key);
+    return "created";
   }
 
   /**
@@ -362,6 +433,13 @@ export class InvalidCursorError extends Error {}
 export class TaskExistsError extends Error {
   constructor(readonly taskId: string) {
     super(`task ${taskId} already exists`);
+  }
+}
+
+/** `createWithSlot` found its script missing (a restarted Redis) and ran nothing; it is loaded now. */
+export class ScriptNotLoadedError extends Error {
+  constructor() {
+    super("the create script was not loaded; retry");
   }
 }
 

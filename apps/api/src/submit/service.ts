@@ -8,6 +8,7 @@ import {
   newNumericTaskId,
   newTaskId,
   newTaskRecord,
+  ScriptNotLoadedError,
   TASK_JOB_NAME,
   TaskExistsError,
   type TaskJob,
@@ -19,7 +20,7 @@ import {
 import { type BannedWords, TranslationError, type Translator, translatePrompt } from "@mjg/translate";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { reserveAccount } from "./accounts.js";
+import { reserveAccount, reserveSlot } from "./accounts.js";
 import type { SubmitInput } from "./schema.js";
 
 export interface SubmitDeps {
@@ -119,56 +120,117 @@ export class TaskSubmitter {
     for (let draw = 1; ; draw++) {
       const now = Date.now();
       const id = draft.ids === "seed" ? newTaskId(now) : newNumericTaskId(now);
-      const account = await reserveAccount(
-        directory,
-        id,
-        now + store.timeoutMs,
-        draft.choice.parentAccountId,
-        draft.choice.accept,
-      );
-      const record = newTaskRecord({
-        ...draft.task(account),
-        _id: id,
-        accountId: account.id,
-        submitTime: now,
-      });
+      let made: Submission;
       try {
-        await store.create(record);
+        // One Redis server: the record, images and job are already written together.
+        if (store.createsWithSlot) return await this.reserveAndWrite(draft, id, now);
+        made = await this.reserveThenWrite(draft, id, now);
       } catch (error) {
-        if (error instanceof TaskExistsError) {
-          // The record under this id is another task's: only our slot is ours to free.
-          await directory.release(account.id, id).catch(() => undefined);
-          if (draw < MAX_ID_DRAWS) continue;
-        } else {
-          await Promise.allSettled([store.remove(id), directory.release(account.id, id)]);
-        }
+        // The id is another task's (a numeric id drawn twice across processes), or Redis had lost
+        // the create script (nothing written, the job taken back): draw a new id and go again.
+        if (
+          (error instanceof TaskExistsError || error instanceof ScriptNotLoadedError) &&
+          draw < MAX_ID_DRAWS
+        )
+          continue;
         throw error;
       }
       try {
         if (draft.images && draft.images.length > 0) await this.storeImages(id, draft.images);
-        if (!draft.hold) await this.enqueue(id, account.id);
+        if (!draft.hold) await this.enqueue(id, made.account.id);
       } catch (error) {
         // Compensate: without its job the record would never be worked on.
         await Promise.allSettled([
           store.remove(id),
-          directory.release(account.id, id),
+          directory.release(made.account.id, id),
           this.deps.connection.del(this.deps.keys.taskImages(id)),
         ]);
         throw error;
       }
-      return { record, account };
+      return made;
     }
+  }
+
+  /**
+   * One Redis server: the slot, the record, its list entry and deadline in one script, sent together
+   * with the input images and the job (one round trip). Redis runs a connection's commands in the
+   * order they were sent, so the worker never finds the job before its record; a full account
+   * takes the job back (a job without a record ends at once in the worker).
+   */
+  private async reserveAndWrite(draft: TaskDraft, id: string, now: number): Promise<Submission> {
+    const { store, directory } = this.deps;
+    let record: TaskRecord | null = null;
+    const account = await reserveAccount(
+      directory,
+      async (candidate) => {
+        const candidateRecord = recordOf(draft, id, candidate, now);
+        const capacity = candidate.concurrency + candidate.queueSize;
+        const created = store.createWithSlot(candidateRecord, { accountId: candidate.id, capacity }, now);
+        const images = draft.images && draft.images.length > 0 ? this.storeImages(id, draft.images) : null;
+        const queued = draft.hold ? null : this.enqueue(id, candidate.id);
+        const [outcome, ...rest] = await Promise.allSettled([created, images, queued]);
+        const failed = rest.find((result) => result.status === "rejected");
+        if (outcome.status === "fulfilled" && outcome.value === "created" && !failed) {
+          record = candidateRecord;
+          return true;
+        }
+        // An id collision: the job under this id is the other task's, and nothing else was written.
+        if (outcome.status === "rejected" && outcome.reason instanceof TaskExistsError) throw outcome.reason;
+        // The script did not run (full, or not loaded): only the job and images are ours to take back.
+        const nothingWritten =
+          (outcome.status === "fulfilled" && outcome.value === "full") ||
+          (outcome.status === "rejected" && outcome.reason instanceof ScriptNotLoadedError);
+        await Promise.allSettled([
+          queued ? this.removeJob(id, candidate.id) : null,
+          this.deps.connection.del(this.deps.keys.taskImages(id)),
+          // Written but not queued, or a reply lost after the script ran: take the writes back.
+          ...(nothingWritten ? [] : [store.remove(id), directory.release(candidate.id, id)]),
+        ]);
+        if (outcome.status === "rejected") throw outcome.reason;
+        if (failed) throw (failed as PromiseRejectedResult).reason;
+        return false;
+      },
+      draft.choice.parentAccountId,
+      draft.choice.accept,
+    );
+    return { record: record!, account };
+  }
+
+  /** A Redis Cluster: the slot (account's slot), then the record and its indexes (their own slots). */
+  private async reserveThenWrite(draft: TaskDraft, id: string, now: number): Promise<Submission> {
+    const { store, directory } = this.deps;
+    const account = await reserveAccount(
+      directory,
+      reserveSlot(directory, id, now + store.timeoutMs),
+      draft.choice.parentAccountId,
+      draft.choice.accept,
+    );
+    const record = recordOf(draft, id, account, now);
+    try {
+      await store.create(record);
+    } catch (error) {
+      // An id collision: the record under this id is another task's, only our slot is ours to free.
+      if (error instanceof TaskExistsError) await directory.release(account.id, id).catch(() => undefined);
+      else await Promise.allSettled([store.remove(id), directory.release(account.id, id)]);
+      throw error;
+    }
+    return { record, account };
   }
 
   /** Takes back a task made moments ago (a later step of the same request was refused). */
   async discard({ record, account }: Submission): Promise<void> {
-    const job = await this.queueFor(account.id).getJob(taskJobId(record._id));
-    await job?.remove().catch(() => undefined);
+    await this.removeJob(record._id, account.id);
     await Promise.allSettled([
       this.deps.store.remove(record._id),
       this.deps.directory.release(account.id, record._id),
       this.deps.connection.del(this.deps.keys.taskImages(record._id)),
     ]);
+  }
+
+  /** Removes the task's job if it is still there (a worker may have taken it: it finds no record and ends). */
+  private async removeJob(taskId: string, accountId: string): Promise<void> {
+    const job = await this.queueFor(accountId).getJob(taskJobId(taskId));
+    await job?.remove().catch(() => undefined);
   }
 
   /** Adds the task's job to its account queue (the job id is the task id: queued at most once). */
@@ -232,4 +294,9 @@ export class TaskSubmitter {
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((queue) => queue.close()));
   }
+}
+
+/** The new record of a draft once its account is known. */
+function recordOf(draft: TaskDraft, id: string, account: AccountStatus, now: number): TaskRecord {
+  return newTaskRecord({ ...draft.task(account), _id: id, accountId: account.id, submitTime: now });
 }

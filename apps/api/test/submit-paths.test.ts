@@ -1,0 +1,82 @@
+import type { ChildProcess } from "node:child_process";
+import { connectRedis, indexedTaskCount, type TaskJob } from "@mjg/shared";
+import { freePort, startRedisServer, until } from "@mjg/shared/testing";
+import { Worker } from "bullmq";
+import { afterEach, describe, expect, it } from "vitest";
+import { accountStatus, type Harness, json, startApi } from "./harness.js";
+
+let h: Harness | undefined;
+let redisProcess: ChildProcess | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+  redisProcess?.kill("SIGKILL");
+  redisProcess = undefined;
+});
+
+async function submit(prompt: string) {
+  const response = await fetch(`${h!.url}/api/v1/trigger/submit`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ action: "IMAGINE", prompt }),
+  });
+  return { status: response.status, body: await json(response) };
+}
+
+async function queuedJobs(accountId = "a1"): Promise<number> {
+  const counts = await h!.api.submitter.queueFor(accountId).getJobCounts("wait", "active", "prioritized");
+  return Object.values(counts).reduce((sum, n) => sum + n, 0);
+}
+
+describe("the submit path on one Redis server (record and job sent together)", () => {
+  it("a worker never finds a job before its record, even with submits racing", async () => {
+    h = await startApi({ accounts: [accountStatus("a1", { queueSize: 1_000 })] });
+    const missing: string[] = [];
+    const seen: string[] = [];
+    const connection = connectRedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", {
+      forBullWorker: true,
+    });
+    const worker = new Worker<TaskJob>(
+      h.keys.accountQueue("a1"),
+      async (job) => {
+        seen.push(job.data.taskId);
+        if (!(await h!.api.store.get(job.data.taskId))) missing.push(job.data.taskId);
+      },
+      { connection, prefix: h.keys.prefix, concurrency: 50 },
+    );
+    try {
+      const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => submit(`race ${i}`)));
+      expect(answers.every((answer) => answer.status === 200)).toBe(true);
+      await until(
+        async () => seen.length,
+        (n) => n >= 200,
+      );
+      expect(missing).toEqual([]);
+    } finally {
+      await worker.close();
+      connection.disconnect();
+    }
+  });
+
+  it("a refused submit leaves no job behind", async () => {
+    h = await startApi({ accounts: [accountStatus("a1", { concurrency: 1, queueSize: 1 })] });
+    expect((await submit("one")).status).toBe(200);
+    expect((await submit("two")).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await submit(`over ${i}`)).status).toBe(429);
+    expect(await queuedJobs()).toBe(2);
+    expect(await indexedTaskCount(h.redis, h.keys)).toBe(2);
+  });
+
+  it("a Redis that lost its scripts (restarted, SCRIPT FLUSH) still gets one task with one job", async () => {
+    const port = await freePort();
+    redisProcess = await startRedisServer(port);
+    h = await startApi({ redisUrl: `redis://127.0.0.1:${port}` });
+    expect((await submit("before")).status).toBe(200);
+    await h.redis.script("FLUSH");
+    const after = await submit("after");
+    expect(after.status).toBe(200);
+    expect(await h.api.store.get(after.body.result)).toMatchObject({ prompt: "after" });
+    expect(await indexedTaskCount(h.redis, h.keys)).toBe(2);
+    expect(await queuedJobs()).toBe(2);
+  });
+});
