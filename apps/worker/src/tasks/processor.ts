@@ -209,11 +209,11 @@ export class TaskProcessor {
       const readiness = await this.runtime.ready(deadline);
       if (readiness === "stopped") return "handback";
       if (readiness === "timeout") return lifecycle.fail(taskId, "timeout");
-      if (readiness === "refused")
-        return lifecycle.fail(
-          taskId,
-          `account disabled: ${this.runtime.disabledReason ?? "Discord refused the gateway session"}`,
-        );
+      if (readiness === "refused") {
+        // Refused for good (4004 and the like): the account leaves rotation, the task moves if it can.
+        const reason = this.runtime.disabledReason ?? "Discord refused the gateway session";
+        return (await this.runtime.moveOrFail(taskId, reason)) === "moved" ? "moved" : store.get(taskId);
+      }
       const body = await prepared.build({
         guildId: account.guildId,
         channelId: account.channelId,
