@@ -1,11 +1,12 @@
 import { ApiError } from "@mjg/shared";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from "fastify";
 import type { Redis } from "ioredis";
 
 /** onRequest hook: while Redis is away, answer 503 at once instead of waiting on a connection that is not there. */
 export function requireRedis(redis: Redis) {
-  return async () => {
-    if (redis.status !== "ready") throw new ApiError("REDIS_UNAVAILABLE");
+  // A callback hook, not an async one: it runs on every request, and a promise per hook shows.
+  return (_request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
+    done(redis.status === "ready" ? undefined : new ApiError("REDIS_UNAVAILABLE"));
   };
 }
 

@@ -56,11 +56,12 @@ export async function installMetrics(app: FastifyInstance, options: MetricsOptio
     buckets: HTTP_BUCKETS,
     registers: [registry],
   });
-  app.addHook("onResponse", async (request, reply) => {
+  app.addHook("onResponse", (request, reply, done) => {
     // The pattern, never the raw URL: ids and query strings would explode the label set.
     const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
     requests.inc({ route, method: request.method, status: String(reply.statusCode) });
     duration.observe({ route }, reply.elapsedTime / 1_000);
+    done();
   });
 
   const readRedis = scrapedGauges(registry, options.catalog, options.redis);

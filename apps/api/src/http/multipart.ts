@@ -9,9 +9,16 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
  */
 export async function installMultipart(app: FastifyInstance, fieldSize: number): Promise<void> {
   await app.register(multipart, { limits: { fieldSize, files: 0, fields: 50 } });
-  app.addHook("preValidation", async (request) => {
-    if (!request.isMultipart()) return;
-    request.body = await readFields(request);
+  app.addHook("preValidation", (request, _reply, done) => {
+    // Callback style: most requests are not multipart and should not pay for a promise.
+    if (!request.isMultipart()) return done();
+    readFields(request).then(
+      (body) => {
+        request.body = body;
+        done();
+      },
+      (error: Error) => done(error),
+    );
   });
 }
 

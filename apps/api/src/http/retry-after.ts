@@ -9,10 +9,10 @@ export const RETRY_AFTER_SECONDS = MJ_RETRY_AFTER_SECONDS;
  * overload guard, /readyz): clients back off by the header instead of guessing.
  */
 export function installRetryAfter(app: FastifyInstance): void {
-  app.addHook("onSend", async (_request, reply, payload) => {
+  app.addHook("onSend", (_request, reply, payload, done) => {
     const status = reply.statusCode;
     if ((status === 429 || status === 503) && !reply.hasHeader("retry-after"))
       reply.header("retry-after", String(RETRY_AFTER_SECONDS));
-    return payload;
+    done(null, payload);
   });
 }

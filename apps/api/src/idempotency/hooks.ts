@@ -1,5 +1,11 @@
 import { ApiError } from "@mjg/shared";
-import type { FastifyReply, FastifyRequest, onSendHookHandler, preHandlerHookHandler } from "fastify";
+import type {
+  FastifyReply,
+  FastifyRequest,
+  HookHandlerDoneFunction,
+  onSendHookHandler,
+  preHandlerHookHandler,
+} from "fastify";
 import { requestFields } from "../http/fields.js";
 import {
   IDEMPOTENCY_FIELD,
@@ -13,6 +19,8 @@ import type { IdempotencyStore } from "./store.js";
 export const REPLAYED_HEADER = "idempotent-replayed";
 // How long a duplicate waits for the first request's answer (upload-discord-images waits up to 60 s).
 const DUPLICATE_WAIT_MS = 65_000;
+
+type OnSendDone = (error: Error | null, payload: unknown) => void;
 
 interface Held {
   key: string;
@@ -34,50 +42,69 @@ export interface IdempotencyHooks {
 export function idempotencyHooks(store: IdempotencyStore): IdempotencyHooks {
   const held = new WeakMap<FastifyRequest, Held>();
 
-  const preHandler = async (request: FastifyRequest, reply: FastifyReply) => {
-    const fields = requestFields(request);
-    const key = idempotencyKeyOf(request.headers[IDEMPOTENCY_HEADER], fields[IDEMPOTENCY_FIELD]);
-    dropField(request.query);
-    dropField(request.body);
-    if (key === undefined) return;
-    if (key === null)
-      throw new ApiError("INVALID_FIELD", "Idempotency-Key must be 1 to 255 visible ASCII characters");
+  /** Claims the key, or answers for it (a replay, or a 409); false: the route runs as usual. */
+  const answerForKey = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    key: string,
+    fields: Record<string, unknown>,
+  ) => {
     const { [IDEMPOTENCY_FIELD]: _key, ...rest } = fields;
     const fingerprint = requestFingerprint(request.routeOptions.url ?? request.url, rest);
     const claim = await store.claimOrWait(key, fingerprint, DUPLICATE_WAIT_MS);
     if (claim.outcome === "claimed") {
       held.set(request, { key, fingerprint, token: claim.token });
-      return;
+      return false;
     }
     if (claim.outcome === "conflict") throw new ApiError("IDEMPOTENCY_KEY_REUSED");
     if (claim.outcome === "pending") throw new ApiError("IDEMPOTENCY_KEY_IN_USE");
     const { answer } = claim;
-    return reply
+    reply
       .status(answer.status)
       .header("content-type", answer.contentType)
       .header(REPLAYED_HEADER, "true")
       .send(answer.body);
+    return true;
   };
 
-  const onSend = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+  // Callback hooks: a request without a key (most of them) passes without a promise.
+  const preHandler = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+    const fields = requestFields(request);
+    const key = idempotencyKeyOf(request.headers[IDEMPOTENCY_HEADER], fields[IDEMPOTENCY_FIELD]);
+    dropField(request.query);
+    dropField(request.body);
+    if (key === undefined) return done();
+    if (key === null)
+      return done(new ApiError("INVALID_FIELD", "Idempotency-Key must be 1 to 255 visible ASCII characters"));
+    answerForKey(request, reply, key, fields).then(
+      // Replayed: the reply is out, and Fastify skips the handler.
+      (answered) => {
+        if (!answered) done();
+      },
+      (error: Error) => done(error),
+    );
+  };
+
+  const onSend = (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: OnSendDone) => {
     const claim = held.get(request);
-    if (!claim) return payload;
+    if (!claim) return done(null, payload);
     held.delete(request);
-    try {
-      if (reply.statusCode >= 200 && reply.statusCode < 300 && typeof payload === "string") {
-        await store.settle(claim.key, claim.fingerprint, claim.token, {
-          status: reply.statusCode,
-          contentType: String(reply.getHeader("content-type") ?? "application/json; charset=utf-8"),
-          body: payload,
-        });
-      } else {
-        await store.abandon(claim.key, claim.token);
-      }
-    } catch (error) {
-      // The answer still goes out; the claim lapses on its own and a retry would run again.
-      request.log.warn({ err: (error as Error).message }, "idempotency answer not kept");
-    }
-    return payload;
+    const kept =
+      reply.statusCode >= 200 && reply.statusCode < 300 && typeof payload === "string"
+        ? store.settle(claim.key, claim.fingerprint, claim.token, {
+            status: reply.statusCode,
+            contentType: String(reply.getHeader("content-type") ?? "application/json; charset=utf-8"),
+            body: payload,
+          })
+        : store.abandon(claim.key, claim.token);
+    kept.then(
+      () => done(null, payload),
+      (error: Error) => {
+        // The answer still goes out; the claim lapses on its own and a retry would run again.
+        request.log.warn({ err: error.message }, "idempotency answer not kept");
+        done(null, payload);
+      },
+    );
   };
 
   return { preHandler, onSend } as IdempotencyHooks;
