@@ -355,7 +355,11 @@ const lines = [
   `other failures            ${JSON.stringify(report.otherFailures)}`,
   `missing callbacks         ${report.missingCallbacks}`,
   `5xx other than 503        ${report.serverErrors} (503s retried: ${refused503}; interrupted submits: ${interrupted})`,
-  `longest account idle gap  ${(report.longestIdleMs / 1000).toFixed(1)} s (target < ${(LEASE_MS + 5_000) / 1000} s)`,
+  `longest account idle gap  ${(report.longestIdleMs / 1000).toFixed(1)} s (target < ${(LEASE_MS + 5_000) / 1000} s)${
+    report.longestIdleAt
+      ? `, ${report.longestIdleAt.accountId} until ${((report.longestIdleAt.endedAt - t0) / 1000).toFixed(1)}s`
+      : ""
+  }`,
 ];
 process.stdout.write(`\n${lines.join("\n")}\n`);
 const ok = meetsTargets(report, LEASE_MS);

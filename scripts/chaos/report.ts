@@ -41,6 +41,8 @@ export interface ChaosReport {
   serverErrors: number;
   /** Longest time any account had a task waiting to be sent and sent nothing (ms). */
   longestIdleMs: number;
+  /** Where that gap was: the account, and when it ended (ms since the epoch). */
+  longestIdleAt: { accountId: string; endedAt: number } | null;
 }
 
 const TERMINAL = new Set(["SUCCESS", "FAILURE", "CANCEL"]);
@@ -71,7 +73,7 @@ export function chaosReport(input: ChaosInput): ChaosReport {
     otherFailures: {},
     missingCallbacks: 0,
     serverErrors: input.serverErrors,
-    longestIdleMs: longestIdle(tracked, records, interactions),
+    ...longestIdleGap(tracked, records, interactions),
   };
   const resultOwners = new Map<string, number>();
   for (const { id, token } of tracked) {
@@ -107,13 +109,14 @@ export function chaosReport(input: ChaosInput): ChaosReport {
 
 /**
  * Per account: the longest stretch in which a task routed to it waited to be sent (from its submit
- * to the interaction carrying its nonce, or to its end) while the account sent nothing at all.
+ * to the interaction carrying its nonce, to the saving of a send that never reached Discord, or to its
+ * end) while the account sent nothing at all.
  */
-export function longestIdle(
+export function longestIdleGap(
   tracked: Tracked[],
   records: Map<string, TaskRecord | null>,
   interactions: Map<string, Interaction[]>,
-): number {
+): Pick<ChaosReport, "longestIdleMs" | "longestIdleAt"> {
   const sentAt = new Map<string, number>();
   for (const list of interactions.values())
     for (const interaction of list) if (interaction.nonce) sentAt.set(interaction.nonce, interaction.at);
@@ -122,12 +125,15 @@ export function longestIdle(
     const record = records.get(id);
     if (!record?.accountId) continue;
     const sent = record.discord.nonce ? sentAt.get(record.discord.nonce) : undefined;
-    const end = sent ?? record.finishTime ?? Date.now();
+    // A send saved but never made (the send-window trade-off) stopped waiting for the account when it
+    // was saved: from then on it waits for a result, counted among the timeouts instead.
+    const end = sent ?? record.discord.sentAt ?? record.finishTime ?? Date.now();
     const list = waiting.get(record.accountId) ?? [];
     list.push([record.submitTime, end]);
     waiting.set(record.accountId, list);
   }
   let longest = 0;
+  let at: ChaosReport["longestIdleAt"] = null;
   for (const [accountId, intervals] of waiting) {
     const sends = (interactions.get(accountId) ?? [])
       .map((interaction) => interaction.at)
@@ -144,10 +150,13 @@ export function longestIdle(
       }
       const hasWaiting = intervals.some(([from, to]) => from <= t && t < to);
       idle = sentNow || !hasWaiting ? 0 : idle + IDLE_STEP_MS;
-      longest = Math.max(longest, idle);
+      if (idle > longest) {
+        longest = idle;
+        at = { accountId, endedAt: t };
+      }
     }
   }
-  return longest;
+  return { longestIdleMs: longest, longestIdleAt: at };
 }
 
 /** The run meets the targets of issue 11. */
