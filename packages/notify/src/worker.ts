@@ -110,53 +110,7 @@ export class CallbackWorker {
     const parsed = CallbackJobSchema.safeParse(job.data);
     // A job no version of this code could deliver: fail it for inspection rather than retry it.
     if (!parsed.success) throw new UnrecoverableError(`refused: malformed callback job ${job.id}`);
-    const data = parsed.data;
-    const attempt = job.attemptsMade + 1;
-    const outcome = await deliverOnce(data, this.agent!, this.delivery);
-    const at = Date.now();
-    this.opts.onAttempt?.(outcome.kind);
-    const record = (fields: Pick<DeliveryAttempt, "status" | "error" | "nextAttemptAt" | "delivered">) =>
-      recordAttempt(
-        this.opts.redis,
-        this.opts.keys,
-        data.taskId,
-        { at, eventId: data.eventId, event: data.event, url: data.url, attempt, ...fields },
-        this.opts.retentionMs,
-      );
-    switch (outcome.kind) {
-      case "delivered":
-        await record({ status: outcome.status, error: null, nextAttemptAt: null, delivered: true });
-        this.log(data, attempt, "info", "callback delivered", { status: outcome.status });
-        return { status: outcome.status };
-      case "gone":
-        await record({
-          status: outcome.status,
-          error: "410 Gone: stopped",
-          nextAttemptAt: null,
-          delivered: false,
-        });
-        this.log(data, attempt, "warn", "callback receiver answered 410, stopped", {});
-        throw new UnrecoverableError("gone: receiver answered 410");
-      case "refused":
-        await record({ status: null, error: outcome.error, nextAttemptAt: null, delivered: false });
-        this.log(data, attempt, "warn", "callback target refused", { error: outcome.error });
-        throw new UnrecoverableError(
-          outcome.error.startsWith("refused:") ? outcome.error : `refused: ${outcome.error}`,
-        );
-      case "retry": {
-        const error = outcome.error ?? "failed";
-        const delay = retryDelayMs(attempt, this.opts.settings.backoffSeconds, outcome.retryAfterMs);
-        await record({
-          status: outcome.status,
-          error,
-          nextAttemptAt: delay === null ? null : at + delay,
-          delivered: false,
-        });
-        this.log(data, attempt, "warn", "callback attempt failed", { status: outcome.status, error, delay });
-        if (delay === null) throw new UnrecoverableError(`exhausted after ${attempt} attempts: ${error}`);
-        throw new RetryDeliveryError(error, delay);
-      }
-    }
+    return this.deliver(parsed.data, job.attemptsMade + 1);
   }
 
   /**
@@ -172,26 +126,37 @@ export class CallbackWorker {
     const taken = await takeMjState(redis, keys, link);
     if (!taken) return null;
     const { job: data, order } = taken;
-    const attempt = job.attemptsMade + 1;
+    // Every end of this state (delivered, refused, given up) lets the task's next state go.
+    return this.deliver(data, job.attemptsMade + 1, async (end) => {
+      const seq = await finishMjLink(redis, keys, link, order, end);
+      if (seq > 0) await this.addMjLink(link.taskId, seq, job);
+    });
+  }
+
+  /**
+   * One delivery attempt, recorded; throws for BullMQ to retry or give up. `onEnd` hears when this
+   * state is done with: "consumed" (delivered or refused for good) or "given-up" (retries ran out).
+   */
+  private async deliver(
+    data: CallbackJob,
+    attempt: number,
+    onEnd: (end: "consumed" | "given-up") => Promise<void> = async () => undefined,
+  ): Promise<{ status: number }> {
     const outcome = await deliverOnce(data, this.agent!, this.delivery);
     const at = Date.now();
     this.opts.onAttempt?.(outcome.kind);
     const record = (fields: Pick<DeliveryAttempt, "status" | "error" | "nextAttemptAt" | "delivered">) =>
       recordAttempt(
-        redis,
-        keys,
+        this.opts.redis,
+        this.opts.keys,
         data.taskId,
         { at, eventId: data.eventId, event: data.event, url: data.url, attempt, ...fields },
         this.opts.retentionMs,
       );
-    const next = async (outcome: "consumed" | "given-up") => {
-      const seq = await finishMjLink(redis, keys, link, order, outcome);
-      if (seq > 0) await this.addMjLink(link.taskId, seq, job);
-    };
     switch (outcome.kind) {
       case "delivered":
         await record({ status: outcome.status, error: null, nextAttemptAt: null, delivered: true });
-        await next("consumed");
+        await onEnd("consumed");
         this.log(data, attempt, "info", "callback delivered", { status: outcome.status });
         return { status: outcome.status };
       case "gone":
@@ -201,11 +166,13 @@ export class CallbackWorker {
           nextAttemptAt: null,
           delivered: false,
         });
-        await next("consumed");
+        await onEnd("consumed");
+        this.log(data, attempt, "warn", "callback receiver answered 410, stopped", {});
         throw new UnrecoverableError("gone: receiver answered 410");
       case "refused":
         await record({ status: null, error: outcome.error, nextAttemptAt: null, delivered: false });
-        await next("consumed");
+        await onEnd("consumed");
+        this.log(data, attempt, "warn", "callback target refused", { error: outcome.error });
         throw new UnrecoverableError(
           outcome.error.startsWith("refused:") ? outcome.error : `refused: ${outcome.error}`,
         );
@@ -220,8 +187,8 @@ export class CallbackWorker {
         });
         this.log(data, attempt, "warn", "callback attempt failed", { status: outcome.status, error, delay });
         if (delay === null) {
-          // Given up, but kept pending: a replay or the task's next state delivers it.
-          await next("given-up");
+          // Given up, but kept pending (/mj): a replay or the task's next state delivers it.
+          await onEnd("given-up");
           throw new UnrecoverableError(`exhausted after ${attempt} attempts: ${error}`);
         }
         throw new RetryDeliveryError(error, delay);
