@@ -14,23 +14,7 @@ export interface ImagineInteractionParams {
 
 /** Type 2 (APPLICATION_COMMAND) body for /imagine, in the web client's full shape (§1.2, ERT). */
 export function imagineInteraction(p: ImagineInteractionParams): Record<string, unknown> {
-  return {
-    type: 2,
-    guild_id: p.guildId,
-    channel_id: p.channelId,
-    application_id: p.command.application_id,
-    session_id: p.sessionId,
-    nonce: p.nonce,
-    data: {
-      version: p.command.version,
-      id: p.command.id,
-      name: p.command.name,
-      type: 1,
-      options: [{ type: 3, name: "prompt", value: p.prompt }],
-      application_command: p.command.raw,
-      attachments: [],
-    },
-  };
+  return commandInteraction(p, [{ type: 3, name: "prompt", value: p.prompt }]);
 }
 
 export interface ButtonInteractionParams {
