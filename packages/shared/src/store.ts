@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { INDEX_SHARDS, indexShard, type KeySpace } from "./keys.js";
-import { isCluster, RedisScript, waitForReplicas } from "./redis.js";
+import { isCluster, RedisScript, replicaAck, waitForReplicas } from "./redis.js";
 import { applyPatch, type TaskPatch } from "./state.js";
 import {
   decodeRecord,
@@ -30,21 +30,33 @@ redis.call('PUBLISH', ARGV[4], ARGV[5] .. '\\n' .. ARGV[2])
 return 1
 `);
 
-// A new task in one round trip (single Redis only: the keys span slots): frees the account's lapsed
-// slots, takes one if there is room, then writes the list entry, deadline and record. 1 created,
-// 0 the account is full, -1 the id is taken (nothing written).
+// New tasks in one round trip (single Redis only: the keys span slots), four keys and five
+// arguments each after `now`: frees the account's lapsed slots, takes one if there is room, then
+// writes the list entry, deadline and record. Per task: 1 created, 0 the account is full, -1 the id
+// is taken (nothing written).
 const CREATE_WITH_SLOT_SCRIPT = new RedisScript(`
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
-if redis.call('EXISTS', KEYS[4]) == 1 then return -1 end
-redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
-redis.call('ZADD', KEYS[2], 'NX', ARGV[5], ARGV[4])
-redis.call('ZADD', KEYS[3], 'NX', ARGV[3], ARGV[4])
-redis.call('SET', KEYS[4], ARGV[6])
-return 1
+local out = {}
+local now = ARGV[1]
+for i = 0, #KEYS / 4 - 1 do
+  local load, task = KEYS[i * 4 + 1], KEYS[i * 4 + 4]
+  local a = i * 5 + 1
+  redis.call('ZREMRANGEBYSCORE', load, '-inf', now)
+  if redis.call('ZCARD', load) >= tonumber(ARGV[a + 1]) then
+    out[#out + 1] = 0
+  elseif redis.call('EXISTS', task) == 1 then
+    out[#out + 1] = -1
+  else
+    redis.call('ZADD', load, ARGV[a + 2], ARGV[a + 3])
+    redis.call('ZADD', KEYS[i * 4 + 2], 'NX', ARGV[a + 4], ARGV[a + 3])
+    redis.call('ZADD', KEYS[i * 4 + 3], 'NX', ARGV[a + 2], ARGV[a + 3])
+    redis.call('SET', task, ARGV[a + 5])
+    out[#out + 1] = 1
+  end
+end
+return out
 `);
 
-/** The account slot a new task takes as it is written (see `TaskStore.createWithSlot`). */
+/** The account slot a new task takes as it is written (see `TaskStore.createManyWithSlots`). */
 export interface SlotClaim {
   accountId: string;
   /** Running plus waiting tasks the account holds at most. */
@@ -113,7 +125,7 @@ export class TaskStore {
   }
 
   /**
-   * Whether `createWithSlot` can be used: on one Redis server a script may touch every key; on a
+   * Whether `createManyWithSlots` can be used: on one Redis server a script may touch every key; on a
    * cluster the account's, the index's and the task's keys live in different slots.
    */
   get createsWithSlot(): boolean {
@@ -121,45 +133,53 @@ export class TaskStore {
   }
 
   /**
-   * Takes a slot on the account (until the task's deadline) and writes the new record with its list
-   * entry and deadline, all in one script: "full" leaves nothing written, nor does TaskExistsError
-   * (an id collision) or ScriptNotLoadedError (Redis lost its scripts; loaded again, the caller
-   * retries with a new id). Single Redis only (`createsWithSlot`); a cluster takes
+   * New tasks, each taking a slot on its account (until the task's deadline) and written with its
+   * list entry and deadline, all in one script (the API gathers the submits of one moment): one
+   * outcome per task, in order. "full" and "exists" (an id collision) leave that task unwritten;
+   * ScriptNotLoadedError (Redis had lost its scripts; loaded again now) leaves all of them unwritten
+   * and the caller retries with new ids. Single Redis only (`createsWithSlot`); a cluster takes
    * `AccountDirectory.reserve`, then `create`.
    */
-  async createWithSlot(record: TaskRecord, slot: SlotClaim, now = Date.now()): Promise<"created" | "full"> {
-    const shard = indexShard(record._id);
-    const key = this.keys.task(record._id);
-    const deadline = record.submitTime + this.timeoutMs;
-    const keys = [
-      this.keys.accountLoad(slot.accountId),
-      this.keys.taskIndex(shard),
-      this.keys.deadlines(shard),
-      key,
-    ];
-    let outcome: number;
-    try {
-      // By SHA only: a fallback EVAL would run after commands sent behind this one (the task's job).
-      outcome = (await this.redis.evalsha(
-        CREATE_WITH_SLOT_SCRIPT.sha,
-        keys.length,
-        ...keys,
-        now,
+  async createManyWithSlots(
+    tasks: readonly { record: TaskRecord; slot: SlotClaim }[],
+    now = Date.now(),
+  ): Promise<("created" | "full" | "exists")[]> {
+    if (tasks.length === 0) return [];
+    const keys: string[] = [];
+    const args: (string | number)[] = [now];
+    for (const { record, slot } of tasks) {
+      const shard = indexShard(record._id);
+      keys.push(
+        this.keys.accountLoad(slot.accountId),
+        this.keys.taskIndex(shard),
+        this.keys.deadlines(shard),
+        this.keys.task(record._id),
+      );
+      args.push(
         slot.capacity,
-        deadline,
+        record.submitTime + this.timeoutMs,
         record._id,
         record.submitTime,
         encodeRecord(record),
-      )) as number;
+      );
+    }
+    let outcomes: number[];
+    try {
+      // By SHA only: a fallback EVAL would run after commands sent behind this one (the tasks' jobs).
+      outcomes = (await this.redis.evalsha(
+        CREATE_WITH_SLOT_SCRIPT.sha,
+        keys.length,
+        ...keys,
+        ...args,
+      )) as number[];
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
       await this.redis.script("LOAD", CREATE_WITH_SLOT_SCRIPT.source);
       throw new ScriptNotLoadedError();
     }
-    if (outcome === -1) throw new TaskExistsError(record._id);
-    if (outcome === 0) return "full";
-    await waitForReplicas(this.redis, key);
-    return "created";
+    const created = outcomes.some((outcome) => outcome === 1);
+    if (created && replicaAck(this.redis)) await waitForReplicas(this.redis, keys[3]!);
+    return outcomes.map((outcome) => (outcome === 1 ? "created" : outcome === 0 ? "full" : "exists"));
   }
 
   /**
@@ -436,7 +456,7 @@ export class TaskExistsError extends Error {
   }
 }
 
-/** `createWithSlot` found its script missing (a restarted Redis) and ran nothing; it is loaded now. */
+/** `createManyWithSlots` found its script missing (a restarted Redis) and ran nothing; it is loaded now. */
 export class ScriptNotLoadedError extends Error {
   constructor() {
     super("the create script was not loaded; retry");

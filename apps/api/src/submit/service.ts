@@ -21,6 +21,7 @@ import { type BannedWords, TranslationError, type Translator, translatePrompt } 
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { reserveAccount, reserveSlot } from "./accounts.js";
+import { CreateBatcher } from "./batcher.js";
 import type { SubmitInput } from "./schema.js";
 
 export interface SubmitDeps {
@@ -70,8 +71,15 @@ const IMAGES_GRACE_MS = 3_600_000;
 /** Creates the task record and its queued job together, or neither. */
 export class TaskSubmitter {
   private readonly queues = new Map<string, Queue<TaskJob>>();
+  private readonly batcher: CreateBatcher;
 
-  constructor(private readonly deps: SubmitDeps) {}
+  constructor(private readonly deps: SubmitDeps) {
+    this.batcher = new CreateBatcher({
+      store: deps.store,
+      storeImages: (taskId, images) => this.storeImages(taskId, images),
+      queueFor: (accountId) => this.queueFor(accountId),
+    });
+  }
 
   /** The seed's `/api/v1/trigger/submit`. */
   async submit(input: SubmitInput): Promise<string> {
@@ -153,9 +161,10 @@ export class TaskSubmitter {
 
   /**
    * One Redis server: the slot, the record, its list entry and deadline in one script, sent together
-   * with the input images and the job (one round trip). Redis runs a connection's commands in the
-   * order they were sent, so the worker never finds the job before its record; a full account
-   * takes the job back (a job without a record ends at once in the worker).
+   * with the input images and the job (one round trip), batched with the other submits of the same
+   * moment (CreateBatcher). Redis runs a connection's commands in the order they were sent, so the
+   * worker never finds the job before its record; a full account takes the job back (a job without a
+   * record ends at once in the worker).
    */
   private async reserveAndWrite(draft: TaskDraft, id: string, now: number): Promise<Submission> {
     const { store, directory } = this.deps;
@@ -164,24 +173,27 @@ export class TaskSubmitter {
       directory,
       async (candidate) => {
         const candidateRecord = recordOf(draft, id, candidate, now);
-        const capacity = candidate.concurrency + candidate.queueSize;
-        const created = store.createWithSlot(candidateRecord, { accountId: candidate.id, capacity }, now);
-        const images = draft.images && draft.images.length > 0 ? this.storeImages(id, draft.images) : null;
-        const queued = draft.hold ? null : this.enqueue(id, candidate.id);
-        const [outcome, ...rest] = await Promise.allSettled([created, images, queued]);
-        const failed = rest.find((result) => result.status === "rejected");
+        const slot = { accountId: candidate.id, capacity: candidate.concurrency + candidate.queueSize };
+        const written = await this.batcher.write({
+          record: candidateRecord,
+          slot,
+          images: draft.images ?? null,
+          job: !draft.hold,
+        });
+        const outcome = written.record;
+        const failed = [written.images, written.job].find((result) => result?.status === "rejected");
         if (outcome.status === "fulfilled" && outcome.value === "created" && !failed) {
           record = candidateRecord;
           return true;
         }
         // An id collision: the job under this id is the other task's, and nothing else was written.
-        if (outcome.status === "rejected" && outcome.reason instanceof TaskExistsError) throw outcome.reason;
+        if (outcome.status === "fulfilled" && outcome.value === "exists") throw new TaskExistsError(id);
         // The script did not run (full, or not loaded): only the job and images are ours to take back.
         const nothingWritten =
           (outcome.status === "fulfilled" && outcome.value === "full") ||
           (outcome.status === "rejected" && outcome.reason instanceof ScriptNotLoadedError);
         await Promise.allSettled([
-          queued ? this.removeJob(id, candidate.id) : null,
+          written.job ? this.removeJob(id, candidate.id) : null,
           this.deps.connection.del(this.deps.keys.taskImages(id)),
           // Written but not queued, or a reply lost after the script ran: take the writes back.
           ...(nothingWritten ? [] : [store.remove(id), directory.release(candidate.id, id)]),

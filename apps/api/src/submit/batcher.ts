@@ -1,0 +1,109 @@
+import {
+  type SlotClaim,
+  TASK_JOB_NAME,
+  type TaskJob,
+  type TaskRecord,
+  type TaskStore,
+  taskJobOptions,
+} from "@mjg/shared";
+import type { Queue } from "bullmq";
+
+/** One new task as the batcher writes it: the record and its slot, its input images, its job. */
+export interface NewTaskWrite {
+  record: TaskRecord;
+  slot: SlotClaim;
+  images: readonly string[] | null;
+  /** False for a MODAL task: its job waits for `/mj/submit/modal`. */
+  job: boolean;
+}
+
+/** What happened to each part of one task's write. */
+export interface TaskWriteResult {
+  record: PromiseSettledResult<"created" | "full" | "exists">;
+  images: PromiseSettledResult<void> | null;
+  job: PromiseSettledResult<void> | null;
+}
+
+export interface CreateBatcherDeps {
+  store: TaskStore;
+  storeImages: (taskId: string, images: readonly string[]) => Promise<void>;
+  queueFor: (accountId: string) => Queue<TaskJob>;
+}
+
+// A batch is sent at once when it is this large, without waiting for the end of the loop turn.
+const MAX_BATCH = 200;
+
+/**
+ * Gathers the new tasks of one event-loop turn (concurrent submits, a submit-batch) and writes them
+ * together on one Redis server: one script for every slot and record, then the input images, then one
+ * `addBulk` per account queue. They leave on one connection in that order, and Redis keeps it: a
+ * worker never finds a job before its record. A job whose task was refused is the caller's to take back.
+ */
+export class CreateBatcher {
+  private pending: { write: NewTaskWrite; done: (result: TaskWriteResult) => void }[] = [];
+  private scheduled = false;
+
+  constructor(private readonly deps: CreateBatcherDeps) {}
+
+  write(write: NewTaskWrite): Promise<TaskWriteResult> {
+    return new Promise((done) => {
+      this.pending.push({ write, done });
+      if (this.pending.length >= MAX_BATCH) this.flush();
+      else if (!this.scheduled) {
+        this.scheduled = true;
+        // After the I/O callbacks of this turn: the submits that arrived together go together.
+        setImmediate(() => {
+          this.scheduled = false;
+          this.flush();
+        });
+      }
+    });
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    const writes = batch.map(({ write }) => write);
+    // Sent first (issued synchronously): everything below leaves behind it.
+    const records = this.deps.store.createManyWithSlots(writes);
+    const images = writes.map((write) =>
+      write.images && write.images.length > 0 ? this.deps.storeImages(write.record._id, write.images) : null,
+    );
+    const jobs: (Promise<void> | null)[] = writes.map(() => null);
+    const byAccount = new Map<string, number[]>();
+    writes.forEach((write, i) => {
+      if (!write.job) return;
+      const list = byAccount.get(write.slot.accountId) ?? [];
+      list.push(i);
+      byAccount.set(write.slot.accountId, list);
+    });
+    for (const [accountId, indexes] of byAccount) {
+      const added = this.deps
+        .queueFor(accountId)
+        .addBulk(
+          indexes.map((i) => {
+            const taskId = writes[i]!.record._id;
+            return { name: TASK_JOB_NAME, data: { taskId }, opts: taskJobOptions(taskId) };
+          }),
+        )
+        .then(() => undefined);
+      for (const i of indexes) jobs[i] = added;
+    }
+    void (async () => {
+      const [recordResult, ...rest] = await Promise.allSettled([records, ...images, ...jobs]);
+      const imageResults = rest.slice(0, writes.length);
+      const jobResults = rest.slice(writes.length);
+      batch.forEach(({ done }, i) => {
+        done({
+          record:
+            recordResult!.status === "fulfilled"
+              ? { status: "fulfilled", value: (recordResult!.value as ("created" | "full" | "exists")[])[i]! }
+              : recordResult!,
+          images: images[i] ? (imageResults[i] as PromiseSettledResult<void>) : null,
+          job: jobs[i] ? (jobResults[i] as PromiseSettledResult<void>) : null,
+        });
+      });
+    })();
+  }
+}
