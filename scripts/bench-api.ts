@@ -18,7 +18,7 @@ const PAIRED_ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const LIST_IDS = 20;
 /** Tasks per submit-batch request, and the connections sending them. */
 const BATCH_SIZE = 100;
-const BATCH_CONNECTIONS = Number(process.env.BENCH_BATCH_CONNECTIONS ?? 10);
+const BATCH_CONNECTIONS = Number(process.env.BENCH_BATCH_CONNECTIONS ?? 2);
 /** Event streams held open on the API process at once. */
 const STREAMS = Number(process.env.BENCH_STREAMS ?? 10_000);
 const PARTS = new Set((process.env.BENCH_PARTS ?? "submit,batch,fetch,mj,streams").split(","));
