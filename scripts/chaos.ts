@@ -6,7 +6,7 @@
 // rest), missing callbacks, non-503 5xx, and the longest idle gap of any account. Exit code 1 when a
 // target of issue 11 is missed.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { createServer as createTcpServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -15,6 +15,7 @@ import { connectRedis, keySpace, type TaskRecord } from "@mjg/shared";
 import { chaosReport, type Interaction, meetsTargets, type Tracked } from "./chaos/report.js";
 
 const TASKS = Number(process.env.CHAOS_TASKS ?? 300);
+const LOG_DIR = process.env.CHAOS_LOG_DIR;
 const SEED = Number(process.env.CHAOS_SEED ?? 11);
 const RATE = Number(process.env.CHAOS_RATE ?? 4);
 const ACCOUNTS = Number(process.env.CHAOS_ACCOUNTS ?? 4);
@@ -84,22 +85,25 @@ interface Part {
   child: ChildProcess;
   info: Record<string, unknown>;
 }
+let parts = 0;
 function startPart(role: string, config: object): Promise<Part> {
   const child = spawn(process.execPath, ["--import", "tsx", partPath, role], {
     env: { ...process.env, CHAOS_CONFIG: JSON.stringify(config) },
     stdio: ["ignore", "pipe", "inherit"],
   });
+  // CHAOS_LOG_DIR keeps each process's log lines (set LOG_LEVEL too) to look into a missed target.
+  if (LOG_DIR) child.stdout!.pipe(createWriteStream(join(LOG_DIR, `${++parts}-${role}.log`)));
   return new Promise((resolve, reject) => {
     let out = "";
-    child.stdout!.on("data", (chunk) => {
+    const onData = (chunk: Buffer) => {
       out += chunk;
       const line = /^ready (.*)$/m.exec(out);
-      if (line) {
-        child.stdout!.removeAllListeners("data");
-        child.stdout!.resume();
-        resolve({ child, info: JSON.parse(line[1]!) });
-      }
-    });
+      if (!line) return;
+      child.stdout!.off("data", onData);
+      if (!LOG_DIR) child.stdout!.resume();
+      resolve({ child, info: JSON.parse(line[1]!) });
+    };
+    child.stdout!.on("data", onData);
     child.once("exit", (code) => reject(new Error(`${role} exited (${code}) before ready`)));
   });
 }
@@ -363,6 +367,15 @@ const lines = [
 ];
 process.stdout.write(`\n${lines.join("\n")}\n`);
 const ok = meetsTargets(report, LEASE_MS);
+if (LOG_DIR) {
+  // What a missed target is made of: every task that did not end in SUCCESS, as stored.
+  const sentNonces = new Set(stats.accounts.flatMap((account) => account.interactions.map((i) => i.nonce)));
+  const unsuccessful = tracked
+    .map(({ id }) => records.get(id))
+    .filter((record) => record && record.status !== "SUCCESS")
+    .map((record) => ({ ...record, nonceReachedDiscord: sentNonces.has(record!.discord.nonce) }));
+  writeFileSync(join(LOG_DIR, "unsuccessful.json"), JSON.stringify(unsuccessful, null, 1));
+}
 process.stdout.write(ok ? "targets met\n" : "TARGETS MISSED\n");
 
 // ---- tear down ----------------------------------------------------------------------------------
