@@ -107,6 +107,18 @@ try {
     "| run | req/s (tasks/s for batches) | p50 ms | p99 ms | errors | ratio to baseline |",
     "|---|---|---|---|---|---|",
   );
+  // Both servers warm up on the routes measured first (JIT, connection pools), unrecorded.
+  const WARM_UP = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
+  if (WARM_UP > 0) {
+    await load({ url: `${baseline.url}/submit`, method: "POST", body, headers, duration: WARM_UP });
+    await load({
+      url: `${gateway.url}/api/v1/trigger/submit`,
+      method: "POST",
+      body,
+      headers,
+      duration: WARM_UP,
+    });
+  }
   if (PARTS.has("submit") || PARTS.has("batch")) {
     const [submitBase, submitGw] = await paired(
       { url: `${baseline.url}/submit`, method: "POST", body, headers },
