@@ -58,6 +58,32 @@ describe("the submit path on one Redis server (record and job sent together)", (
     }
   });
 
+  it("Redis receives each task's record before its job (the order MONITOR shows)", async () => {
+    h = await startApi({ accounts: [accountStatus("a1", { queueSize: 1_000 })] });
+    const plain = connectRedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { name: "monitor" });
+    const monitor = await plain.monitor();
+    const lines: string[] = [];
+    monitor.on("monitor", (_time: string, args: string[]) => {
+      if (args.some((arg) => arg.includes(h!.prefix))) lines.push(args.join(" "));
+    });
+    try {
+      const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => submit(`order ${i}`)));
+      const ids = answers.map((answer) => answer.body.result as string);
+      await until(
+        async () => ids.filter((id) => lines.some((line) => line.includes(`{acct-a1}:${id}`))).length,
+        (n) => n === ids.length,
+      );
+      for (const id of ids) {
+        const first = lines.find((line) => line.includes(id));
+        // The first command naming the task is the script writing its record, not the job's add.
+        expect(first, id).toContain(`:task:{${id}}`);
+      }
+    } finally {
+      monitor.disconnect();
+      plain.disconnect();
+    }
+  });
+
   it("a refused submit leaves no job behind", async () => {
     h = await startApi({ accounts: [accountStatus("a1", { concurrency: 1, queueSize: 1 })] });
     expect((await submit("one")).status).toBe(200);

@@ -35,9 +35,10 @@ const MAX_BATCH = 200;
 
 /**
  * Gathers the new tasks of one event-loop turn (concurrent submits, a submit-batch) and writes them
- * together on one Redis server: one script for every slot and record, then the input images, then one
- * `addBulk` per account queue. They leave on one connection in that order, and Redis keeps it: a
- * worker never finds a job before its record. A job whose task was refused is the caller's to take back.
+ * together on one Redis server: one script for every slot and record, then the jobs. They leave on
+ * one connection in that order (the images may go ahead: a list nobody reads yet), and Redis keeps
+ * it: a worker never finds a job before its record. A job whose task was refused is the caller's to
+ * take back.
  */
 export class CreateBatcher {
   private pending: { write: NewTaskWrite; done: (result: TaskWriteResult) => void }[] = [];
@@ -70,26 +71,16 @@ export class CreateBatcher {
     const images = writes.map((write) =>
       write.images && write.images.length > 0 ? this.deps.storeImages(write.record._id, write.images) : null,
     );
-    const jobs: (Promise<void> | null)[] = writes.map(() => null);
-    const byAccount = new Map<string, number[]>();
-    writes.forEach((write, i) => {
-      if (!write.job) return;
-      const list = byAccount.get(write.slot.accountId) ?? [];
-      list.push(i);
-      byAccount.set(write.slot.accountId, list);
-    });
-    for (const [accountId, indexes] of byAccount) {
-      const added = this.deps
-        .queueFor(accountId)
-        .addBulk(
-          indexes.map((i) => {
-            const taskId = writes[i]!.record._id;
-            return { name: TASK_JOB_NAME, data: { taskId }, opts: taskJobOptions(taskId) };
-          }),
-        )
+    // One `add` per job, not `addBulk`: `add` goes through the connection's auto-pipeline behind the
+    // script, while addBulk's explicit pipeline would be written at once, ahead of it.
+    const jobs = writes.map((write) => {
+      if (!write.job) return null;
+      const taskId = write.record._id;
+      return this.deps
+        .queueFor(write.slot.accountId)
+        .add(TASK_JOB_NAME, { taskId }, taskJobOptions(taskId))
         .then(() => undefined);
-      for (const i of indexes) jobs[i] = added;
-    }
+    });
     void (async () => {
       const [recordResult, ...rest] = await Promise.allSettled([records, ...images, ...jobs]);
       const imageResults = rest.slice(0, writes.length);
