@@ -83,10 +83,16 @@ describe("every Midjourney button works through /mj/submit/action", () => {
 
   it("botType NIJI_JOURNEY draws with the niji bot, and its buttons are clicked as niji", async () => {
     await start();
-    const answer = await submitted("/mj/submit/imagine", { prompt: "a paper crane", botType: "NIJI_JOURNEY" });
+    const answer = await submitted("/mj/submit/imagine", {
+      prompt: "a paper crane",
+      botType: "NIJI_JOURNEY",
+    });
     const grid = await finished(answer.result);
     expect(grid).toMatchObject({ status: "SUCCESS", botType: "NIJI_JOURNEY" });
-    const upscale = await click(grid, button(grid, (id) => id.startsWith("MJ::JOB::upsample::2::")));
+    const upscale = await click(
+      grid,
+      button(grid, (id) => id.startsWith("MJ::JOB::upsample::2::")),
+    );
     expect(upscale).toMatchObject({ status: "SUCCESS", action: "UPSCALE" });
     const log = stack!.sim.stats().accounts[0]!.interactions;
     expect(log.filter((i) => i.commandName === "imagine")).toHaveLength(1);

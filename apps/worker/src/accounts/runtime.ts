@@ -380,7 +380,7 @@ export class AccountRuntime implements TaskAccount {
     this.active.add(taskId);
     let outcome: RunOutcome;
     try {
-      outcome = await this.processor.run(taskId);
+      outcome = await this.processor.run(taskId, job.timestamp);
     } finally {
       this.leave(taskId);
     }

@@ -12,10 +12,13 @@ import type { WaitOutcome } from "./waiters.js";
 
 const SERVER_ERROR_RETRIES = 3;
 
+// How long a job whose record is not there yet is tried again before it is taken for a removed task.
+const RECORD_GRACE_MS = 30_000;
+
 /**
  * How running a task's job ended: `done` (ended, or nothing to do), `busy` (every running slot of the
- * account is taken: try again shortly), `handedBack` (the runtime stopped: the account's next owner
- * resumes it). Only the runtime turns these into BullMQ terms.
+ * account is taken, or the record is not there yet: try again shortly), `handedBack` (the runtime
+ * stopped: the account's next owner resumes it). Only the runtime turns these into BullMQ terms.
  */
 export type RunOutcome = "done" | "busy" | "handedBack";
 
@@ -34,10 +37,11 @@ export class TaskProcessor {
     this.modals = new ModalSubmitter(runtime, deps);
   }
 
-  async run(taskId: string): Promise<RunOutcome> {
+  /** `queuedAt`: when the job was added, so a job that came before its record is tried again, not dropped. */
+  async run(taskId: string, queuedAt = 0): Promise<RunOutcome> {
     let outcome: RunOutcome = "done";
     try {
-      outcome = await this.runTask(taskId);
+      outcome = await this.runTask(taskId, queuedAt);
       return outcome;
     } finally {
       this.awaitingPopup.delete(taskId);
@@ -47,10 +51,11 @@ export class TaskProcessor {
     }
   }
 
-  private async runTask(taskId: string): Promise<RunOutcome> {
+  private async runTask(taskId: string, queuedAt: number): Promise<RunOutcome> {
     const { store, lifecycle } = this.deps;
     let record = await store.get(taskId);
-    if (!record) return "done";
+    // A record still on its way (a write of another connection) gets a moment; a record long gone, none.
+    if (!record) return Date.now() - queuedAt < RECORD_GRACE_MS ? "busy" : "done";
     if (isTerminal(record.status)) {
       await lifecycle.settle(record);
       return "done";
