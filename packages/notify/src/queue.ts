@@ -1,4 +1,5 @@
 import type { KeySpace, TaskRecord } from "@mjg/shared";
+import { QUEUE_STREAMS } from "@mjg/shared";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { dueCallback } from "./events.js";
@@ -31,7 +32,11 @@ export class CallbackQueue {
     this.settings = opts.settings;
     this.redis = opts.connection;
     this.keys = opts.keys;
-    this.queue = new Queue(opts.keys.notifyQueue, { connection: opts.connection, prefix: opts.keys.prefix });
+    this.queue = new Queue(opts.keys.notifyQueue, {
+      connection: opts.connection,
+      prefix: opts.keys.prefix,
+      streams: QUEUE_STREAMS,
+    });
   }
 
   /** Enqueues the event the record's state calls for; returns its event id, or null when none is due. */

@@ -1,4 +1,5 @@
 import type { KeySpace, Logger } from "@mjg/shared";
+import { QUEUE_STREAMS } from "@mjg/shared";
 import { type Job, Queue, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Agent } from "undici";
@@ -200,6 +201,7 @@ export class CallbackWorker {
     this.links ??= new Queue(this.opts.keys.notifyQueue, {
       connection: this.opts.connection,
       prefix: this.opts.keys.prefix,
+      streams: QUEUE_STREAMS,
     });
     const { attempts, backoff, removeOnComplete, removeOnFail } = from.opts;
     await this.links.add(

@@ -5,6 +5,14 @@ export const TaskJobSchema = z.object({ taskId: z.string() });
 export type TaskJob = z.infer<typeof TaskJobSchema>;
 
 export const TASK_JOB_NAME = "task";
+
+/**
+ * Options every BullMQ Queue of ours is made with. Nothing reads the queues' event streams (no
+ * QueueEvents), so they are kept short: at BullMQ's default of 10,000 they held about 330 bytes
+ * per finished task. Every Queue of one name must agree, since each writes the value into the
+ * queue's meta on start.
+ */
+export const QUEUE_STREAMS = { events: { maxLen: 100 } };
 /** A request to read a finished task's seed (`/mj/task/{id}/image-seed`), on the task's account queue. */
 export const SEED_JOB_NAME = "seed";
 

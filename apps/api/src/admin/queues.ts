@@ -1,4 +1,5 @@
 import type { AccountDirectory, AccountStatus, KeySpace } from "@mjg/shared";
+import { QUEUE_STREAMS } from "@mjg/shared";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 
@@ -70,7 +71,7 @@ export class QueueCatalog {
       watched = {
         name,
         accountId,
-        queue: new Queue(name, { connection: this.redis, prefix: this.keys.prefix }),
+        queue: new Queue(name, { connection: this.redis, prefix: this.keys.prefix, streams: QUEUE_STREAMS }),
       };
       this.queues.set(name, watched);
     }

@@ -8,6 +8,7 @@ import {
   newNumericTaskId,
   newTaskId,
   newTaskRecord,
+  QUEUE_STREAMS,
   ScriptNotLoadedError,
   TASK_JOB_NAME,
   TaskExistsError,
@@ -297,6 +298,7 @@ export class TaskSubmitter {
       queue = new Queue<TaskJob>(this.deps.keys.accountQueue(accountId), {
         connection: this.deps.connection,
         prefix: this.deps.keys.prefix,
+        streams: QUEUE_STREAMS,
       });
       this.queues.set(accountId, queue);
     }

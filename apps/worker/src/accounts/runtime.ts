@@ -13,6 +13,7 @@ import {
   type AccountDirectory,
   type BotType,
   isTerminal,
+  QUEUE_STREAMS,
   SEED_JOB_NAME,
   TASK_JOB_NAME,
   type TaskJob,
@@ -88,6 +89,7 @@ export class AccountRuntime implements TaskAccount {
     this.queue = new Queue<TaskJob>(deps.keys.accountQueue(account.id), {
       connection: deps.bullConnection,
       prefix: deps.keys.prefix,
+      streams: QUEUE_STREAMS,
     });
     this.processor = new TaskProcessor(this, deps);
     this.seeds = new SeedLookup(this, deps);

@@ -2,6 +2,7 @@ import {
   allowsMode,
   isAvailable,
   isTerminal,
+  QUEUE_STREAMS,
   rankAccounts,
   TASK_JOB_NAME,
   type TaskAction,
@@ -47,6 +48,7 @@ export async function moveToAnotherAccount(deps: RuntimeDeps, record: TaskRecord
     const queue = new Queue<TaskJob>(keys.accountQueue(target.id), {
       connection: bullConnection,
       prefix: keys.prefix,
+      streams: QUEUE_STREAMS,
     });
     try {
       await queue.add(TASK_JOB_NAME, { taskId: record._id }, taskJobOptions(record._id));
