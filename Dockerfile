@@ -14,6 +14,7 @@ COPY packages/discord-sim/package.json packages/discord-sim/
 COPY packages/midjourney/package.json packages/midjourney/
 COPY packages/notify/package.json packages/notify/
 COPY packages/translate/package.json packages/translate/
+COPY packages/client/package.json packages/client/
 # TypeScript runs through tsx (a dev dependency of the workspace), so the full install is kept.
 RUN pnpm install --frozen-lockfile --prod=false
 
