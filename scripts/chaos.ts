@@ -5,12 +5,14 @@
 // and prints: lost, duplicate sends, wrong results, stuck, timeouts (the send-window trade-off and the
 // rest), missing callbacks, non-503 5xx, and the longest idle gap of any account. Exit code 1 when a
 // target of issue 11 is missed.
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { createServer as createTcpServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createRng } from "@mjg/discord-sim";
 import { connectRedis, keySpace, type TaskRecord } from "@mjg/shared";
 import { chaosReport, type Interaction, meetsTargets, type Tracked } from "./chaos/report.js";
 
@@ -29,18 +31,8 @@ const prefix = "chaos";
 const keys = keySpace(prefix);
 const partPath = new URL("./chaos/part.ts", import.meta.url).pathname;
 
-/** mulberry32: the same seed draws the same fault moments. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-const random = rng(SEED);
+// Seeded: the same seed draws the same fault moments.
+const random = createRng(SEED);
 const between = (min: number, max: number) => min + random() * (max - min);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const log = (message: string) =>

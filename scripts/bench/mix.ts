@@ -1,7 +1,7 @@
 // The task mix of `pnpm bench:e2e` (BENCH_WORKLOAD=mix, the default): imagine 50 %, U 20 %, V 10 %,
 // zoom/pan 10 %, describe 5 %, blend 5 %, all through the /mj API. Button tasks click a random finished
 // parent of the right kind, so the run also measures what follows a grid.
-import { solidPng } from "@mjg/discord-sim";
+import { createRng, solidPng } from "@mjg/discord-sim";
 import type { TaskRecord, TaskStore } from "@mjg/shared";
 
 type Kind = "imagine" | "upscale" | "variation" | "zoom-pan" | "describe" | "blend";
@@ -24,15 +24,6 @@ export interface MixResult {
   counts: Record<Kind, number>;
 }
 
-/** Seeded so two runs submit the same workload. */
-function rng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state * 1664525 + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
-
 const image = (n: number) =>
   `data:image/png;base64,${solidPng(16, 16, [n % 256, (n * 7) % 256, (n * 13) % 256]).toString("base64")}`;
 
@@ -44,7 +35,8 @@ export async function runMix(options: {
   deadlineMs: number;
 }): Promise<MixResult> {
   const { url, store, total } = options;
-  const random = rng(20261129);
+  // Seeded, so two runs submit the same workload.
+  const random = createRng(20261129);
   const plan: Kind[] = [];
   for (const [kind, share] of SHARES) for (let i = 0; i < Math.round(total * share); i++) plan.push(kind);
   // Imagines first, so button tasks find parents; the rest shuffled after them.

@@ -1,5 +1,6 @@
 export { IMAGINE_COMMAND_ID, MJ_APPLICATION_ID, NIJI_APPLICATION_ID } from "./discord-objects.js";
 export { solidPng } from "./png.js";
+export { createRng, type Rng } from "./rng.js";
 export { startSimulator } from "./server.js";
 export type {
   AccountRef,
