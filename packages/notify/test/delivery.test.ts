@@ -6,6 +6,7 @@ import {
   finishedTask,
   notifyHarness,
   type Receiver,
+  receiverAndHarness,
   reply,
   sequence,
   startReceiver,
@@ -19,15 +20,8 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-async function setup(respond: Parameters<typeof startReceiver>[0], settings = testSettings()) {
-  const receiver = await startReceiver(respond);
-  const harness = await notifyHarness(settings);
-  cleanups.push(
-    () => receiver.close(),
-    () => harness.close(),
-  );
-  return { receiver, harness };
-}
+const setup = (respond: Parameters<typeof startReceiver>[0], settings = testSettings()) =>
+  receiverAndHarness(cleanups, respond, settings);
 
 async function deliveredAttempt(harness: Harness, taskId: string) {
   return waitFor(

@@ -190,3 +190,18 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
+
+/** A receiver and a notify harness for one test, both closed by the test file's `cleanups`. */
+export async function receiverAndHarness(
+  cleanups: Array<() => Promise<void>>,
+  respond: Parameters<typeof startReceiver>[0],
+  settings = testSettings(),
+) {
+  const receiver = await startReceiver(respond);
+  const harness = await notifyHarness(settings);
+  cleanups.push(
+    () => receiver.close(),
+    () => harness.close(),
+  );
+  return { receiver, harness };
+}

@@ -2,11 +2,11 @@ import { mjTask, newNumericTaskId, newTaskRecord, type TaskRecord } from "@mjg/s
 import { afterEach, describe, expect, it } from "vitest";
 import { stateOrder } from "../src/mj.js";
 import {
-  notifyHarness,
   type Receiver,
+  receiverAndHarness,
   reply,
   sequence,
-  startReceiver,
+  type startReceiver,
   testSettings,
   waitFor,
 } from "./helpers.js";
@@ -16,15 +16,8 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-async function setup(respond: Parameters<typeof startReceiver>[0], settings = testSettings()) {
-  const receiver = await startReceiver(respond);
-  const harness = await notifyHarness(settings);
-  cleanups.push(
-    () => receiver.close(),
-    () => harness.close(),
-  );
-  return { receiver, harness };
-}
+const setup = (respond: Parameters<typeof startReceiver>[0], settings = testSettings()) =>
+  receiverAndHarness(cleanups, respond, settings);
 
 function mjRecord(hook: string): TaskRecord {
   return newTaskRecord({
