@@ -3,10 +3,11 @@ import {
   type AccountStatus,
   connectRedis,
   keySpace,
+  type RedisSettings,
   redisReady,
   scanKeys,
 } from "@mjg/shared";
-import { dropPrefix, TEST_REDIS_URL, uniquePrefix } from "@mjg/shared/testing";
+import { dropPrefix, json, TEST_REDIS_URL, uniquePrefix } from "@mjg/shared/testing";
 import type { Redis } from "ioredis";
 import { type Api, type ApiOptions, buildApi } from "../src/app.js";
 
@@ -40,6 +41,8 @@ export async function startApi(
   options: Partial<ApiOptions> & {
     accounts?: AccountStatus[];
     redisUrl?: string;
+    /** Settings of that Redis (replica acknowledgement, …); none by default. */
+    redisSettings?: RedisSettings;
     /** Another API process on the same keys (its close leaves them to the first one). */
     sharePrefix?: string;
   } = {},
@@ -49,7 +52,7 @@ export async function startApi(
   const redis = connectRedis(options.redisUrl ?? TEST_REDIS_URL, {
     failFast: true,
     name: "api-test",
-    ...(options.redisUrl ? { settings: {} } : {}),
+    ...(options.redisUrl ? { settings: options.redisSettings ?? {} } : {}),
   });
   await redisReady(redis);
   const keys = keySpace(prefix);
@@ -87,3 +90,13 @@ export async function taskKeys(harness: Harness): Promise<string[]> {
 }
 
 export { json } from "@mjg/shared/testing";
+
+/** A seed IMAGINE submit of `prompt`, answered as status and body. */
+export async function submitImagine(harness: Harness, prompt: string) {
+  const response = await fetch(`${harness.url}/api/v1/trigger/submit`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ action: "IMAGINE", prompt }),
+  });
+  return { status: response.status, body: await json(response) };
+}

@@ -3,7 +3,7 @@ import { connectRedis, indexedTaskCount, type TaskJob } from "@mjg/shared";
 import { freePort, startRedisServer, until } from "@mjg/shared/testing";
 import { Worker } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
-import { accountStatus, type Harness, json, startApi } from "./harness.js";
+import { accountStatus, type Harness, startApi, submitImagine } from "./harness.js";
 
 let h: Harness | undefined;
 let redisProcess: ChildProcess | undefined;
@@ -14,14 +14,7 @@ afterEach(async () => {
   redisProcess = undefined;
 });
 
-async function submit(prompt: string) {
-  const response = await fetch(`${h!.url}/api/v1/trigger/submit`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ action: "IMAGINE", prompt }),
-  });
-  return { status: response.status, body: await json(response) };
-}
+const submit = (prompt: string) => submitImagine(h!, prompt);
 
 async function queuedJobs(accountId = "a1"): Promise<number> {
   const counts = await h!.api.submitter.queueFor(accountId).getJobCounts("wait", "active", "prioritized");

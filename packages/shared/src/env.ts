@@ -40,8 +40,8 @@ export const redisEnv = {
    * after a submit loses no acknowledged task. 0: don't wait (no replicas).
    */
   REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(10).default(0),
-  /** Longest wait for those replicas (ms); past it the task is acknowledged anyway. */
-  REDIS_WAIT_TIMEOUT_MS: z.coerce.number().int().min(1).max(10_000).default(200),
+  /** Longest wait for those replicas (ms); past it the submit is taken back and answered 503. */
+  REDIS_WAIT_TIMEOUT_MS: z.coerce.number().int().min(1).max(10_000).default(1_000),
 };
 
 /** Variables every process reads. */

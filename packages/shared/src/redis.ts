@@ -45,7 +45,7 @@ export function redisSettings(source: Record<string, string | undefined> = proce
  */
 export function connectRedis(url: string, options: RedisConnectOptions = {}): Redis {
   const settings = options.settings ?? redisSettings();
-  const perMode = modeOptions(options);
+  const perMode = modeOptions(options, settings.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS);
   const auth: RedisOptions = {
     ...(settings.username ? { username: settings.username } : {}),
     ...(settings.password ? { password: settings.password } : {}),
@@ -65,9 +65,14 @@ export function connectRedis(url: string, options: RedisConnectOptions = {}): Re
           options,
         ) as unknown as Redis)
       : new Redis(url, { ...base, ...perMode.node, ...perMode.client, ...auth });
-  replicaAcks.set(client, { replicas: settings.waitReplicas ?? 0, timeoutMs: settings.waitTimeoutMs ?? 200 });
+  replicaAcks.set(client, {
+    replicas: settings.waitReplicas ?? 0,
+    timeoutMs: settings.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS,
+  });
   return client;
 }
+
+const DEFAULT_WAIT_TIMEOUT_MS = 1_000;
 
 const replicaAcks = new WeakMap<Redis, { replicas: number; timeoutMs: number }>();
 
@@ -79,24 +84,67 @@ export function replicaAck(redis: Redis): { replicas: number; timeoutMs: number 
 
 /**
  * Waits until the configured number of replicas hold every write this process sent to the master of
- * `key`. WAIT counts the writes of one connection; a pipeline goes to the key's master over the
- * connection the writes took, so WAIT rides in a pipeline behind a read of that key.
+ * `key`, and throws (a Redis-unavailable error: the caller takes its writes back and answers 503)
+ * when fewer confirm in time: a write only the master holds is lost if that master fails next.
+ * WAIT counts the writes of one connection; a pipeline goes to the key's master over the connection
+ * the writes took, so WAIT rides in a pipeline behind a read of that key.
  */
 export async function waitForReplicas(redis: Redis, key: string): Promise<number> {
   const ack = replicaAck(redis);
   if (!ack) return 0;
-  const results = await redis.pipeline().exists(key).call("WAIT", ack.replicas, ack.timeoutMs).exec();
-  const failed = results?.find(([error]) => error);
-  if (failed) throw failed[0];
-  return Number(results?.[1]?.[1] ?? 0);
+  // A master whose replica was just promoted elsewhere has none left: nothing can hold a copy, so
+  // the write stands (the cluster is degraded until a replica rejoins) rather than every submit failing.
+  const wanted = Math.min(ack.replicas, await connectedReplicas(redis, key));
+  if (wanted === 0) return 0;
+  const [confirmed] = await onKeyMaster(redis, key, (pipeline) =>
+    pipeline.call("WAIT", wanted, ack.timeoutMs),
+  );
+  if (Number(confirmed) < wanted) throw new ReplicasBehindError(Number(confirmed), wanted, ack.timeoutMs);
+  return Number(confirmed);
 }
 
-function modeOptions(options: RedisConnectOptions): { node: RedisOptions; client: RedisOptions } {
+/** How many replicas are connected to the master of `key` (INFO replication's connected_slaves). */
+async function connectedReplicas(redis: Redis, key: string): Promise<number> {
+  const [info] = await onKeyMaster(redis, key, (pipeline) => pipeline.info("replication"));
+  return Number(/connected_slaves:(\d+)/.exec(String(info))?.[1] ?? 0);
+}
+
+/** Runs keyless commands on the master of `key`: a pipeline goes to its key's node, behind a read of it. */
+async function onKeyMaster(
+  redis: Redis,
+  key: string,
+  add: (pipeline: ReturnType<Redis["pipeline"]>) => unknown,
+): Promise<unknown[]> {
+  const pipeline = redis.pipeline().exists(key);
+  add(pipeline);
+  const results = (await pipeline.exec()) ?? [];
+  const failed = results.find(([error]) => error);
+  if (failed) throw failed[0];
+  return results.slice(1).map(([, value]) => value);
+}
+
+/** Fewer replicas than REDIS_WAIT_REPLICAS confirmed a write within REDIS_WAIT_TIMEOUT_MS. */
+export class ReplicasBehindError extends Error {
+  constructor(confirmed: number, wanted: number, timeoutMs: number) {
+    // Named like Redis's own refusal under min-replicas-to-write, so both read as "unavailable".
+    super(`NOREPLICAS ${confirmed} of ${wanted} replicas confirmed the write within ${timeoutMs} ms`);
+  }
+}
+
+function modeOptions(
+  options: RedisConnectOptions,
+  waitTimeoutMs: number,
+): { node: RedisOptions; client: RedisOptions } {
   if (options.forBullWorker)
     return { node: { maxRetriesPerRequest: null, enableReadyCheck: false }, client: {} };
   if (options.failFast) {
     return {
-      node: { maxRetriesPerRequest: 0, commandTimeout: 1_000, connectTimeout: 1_000 },
+      // A WAIT for replicas may block its full timeout: the command timeout leaves it room.
+      node: {
+        maxRetriesPerRequest: 0,
+        commandTimeout: Math.max(1_000, waitTimeoutMs + 500),
+        connectTimeout: 1_000,
+      },
       // Commands issued in the same tick leave in one write: far fewer syscalls under load.
       client: { enableOfflineQueue: false, enableAutoPipelining: true },
     };
@@ -168,7 +216,7 @@ export async function unlinkKeys(redis: Redis, keys: string[]): Promise<void> {
 export function isRedisUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const text = `${error.name} ${error.message}`;
-  return /Stream isn't writeable|enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|Command timed out|MaxRetriesPerRequest|connect ETIMEDOUT|LOADING|ENOTFOUND|EPIPE|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|Failed to refresh slots cache|None of startup nodes is available|Too many Cluster redirections/.test(
+  return /Stream isn't writeable|enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|Command timed out|MaxRetriesPerRequest|connect ETIMEDOUT|LOADING|ENOTFOUND|EPIPE|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|NOREPLICAS|Failed to refresh slots cache|None of startup nodes is available|Too many Cluster redirections/.test(
     text,
   );
 }

@@ -17,6 +17,7 @@ import {
   type TaskStore,
   taskJobId,
   taskJobOptions,
+  waitForReplicas,
 } from "@mjg/shared";
 import { type BannedWords, TranslationError, type Translator, translatePrompt } from "@mjg/translate";
 import { Queue } from "bullmq";
@@ -146,10 +147,16 @@ export class TaskSubmitter {
       }
       try {
         if (draft.images && draft.images.length > 0) await this.storeImages(id, draft.images);
-        if (!draft.hold) await this.enqueue(id, made.account.id);
+        if (!draft.hold) {
+          await this.enqueue(id, made.account.id);
+          // The job lives on its account's master: on a replica too before the answer says so.
+          const queueKey = `${this.deps.keys.prefix}:${this.deps.keys.accountQueue(made.account.id)}:meta`;
+          await waitForReplicas(this.deps.connection, queueKey);
+        }
       } catch (error) {
         // Compensate: without its job the record would never be worked on.
         await Promise.allSettled([
+          draft.hold ? null : this.removeJob(id, made.account.id),
           store.remove(id),
           directory.release(made.account.id, id),
           this.deps.connection.del(this.deps.keys.taskImages(id)),

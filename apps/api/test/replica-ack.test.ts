@@ -1,0 +1,84 @@
+import type { ChildProcess } from "node:child_process";
+import { freePort, startRedisServer, until } from "@mjg/shared/testing";
+import { Redis } from "ioredis";
+import { afterEach, describe, expect, it } from "vitest";
+import { type Harness, startApi, submitImagine, taskKeys } from "./harness.js";
+
+// A master and its replica of the test's own, so the replica can be frozen and killed.
+let h: Harness | undefined;
+const servers: ChildProcess[] = [];
+const clients: Redis[] = [];
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+  for (const client of clients.splice(0)) client.disconnect();
+  for (const server of servers.splice(0)) {
+    server.kill("SIGCONT");
+    server.kill("SIGKILL");
+  }
+});
+
+const submit = (prompt: string) => submitImagine(h!, prompt);
+
+async function masterWithReplica() {
+  const [masterPort, replicaPort] = [await freePort(), await freePort()];
+  const master = await startRedisServer(masterPort);
+  const replica = await startRedisServer(replicaPort, ["--replicaof", "127.0.0.1", String(masterPort)]);
+  servers.push(master, replica);
+  const masterClient = new Redis(masterPort, "127.0.0.1");
+  const replicaClient = new Redis(replicaPort, "127.0.0.1");
+  clients.push(masterClient, replicaClient);
+  // The test kills these servers: their clients' reconnect errors are expected.
+  for (const client of [masterClient, replicaClient]) client.on("error", () => undefined);
+  await until(
+    () => replicaClient.info("replication"),
+    (info) => info.includes("master_link_status:up"),
+  );
+  return { masterPort, master, replica, masterClient, replicaClient };
+}
+
+describe("REDIS_WAIT_REPLICAS: an acknowledged submit is on a replica", () => {
+  it("answers success only once the replica holds the task", async () => {
+    const { masterPort, replicaClient } = await masterWithReplica();
+    h = await startApi({
+      redisUrl: `redis://127.0.0.1:${masterPort}`,
+      redisSettings: { waitReplicas: 1, waitTimeoutMs: 300 },
+    });
+    const answer = await submit("a harbour at dusk");
+    expect(answer).toMatchObject({ status: 200, body: { code: 1 } });
+    // Read at once from the replica: WAIT made it hold the record before the answer left.
+    expect(await replicaClient.exists(h.keys.task(answer.body.result))).toBe(1);
+  });
+
+  it("a replica that does not confirm in time makes the submit 503 and leaves no task behind", async () => {
+    const { masterPort, replica } = await masterWithReplica();
+    h = await startApi({
+      redisUrl: `redis://127.0.0.1:${masterPort}`,
+      redisSettings: { waitReplicas: 1, waitTimeoutMs: 300 },
+    });
+    // Frozen, the replica stays connected but acknowledges nothing.
+    replica.kill("SIGSTOP");
+    const answer = await submit("a harbour at dusk");
+    expect(answer.status).toBe(503);
+    expect(answer.body).toEqual({ code: 0, description: expect.stringContaining("retry") });
+    expect(await taskKeys(h)).toEqual([]);
+    replica.kill("SIGCONT");
+    expect((await submit("a harbour at dawn")).status).toBe(200);
+  });
+
+  it("a master left without replicas keeps taking submits (there is nothing to wait for)", async () => {
+    const { masterPort, replica, masterClient } = await masterWithReplica();
+    h = await startApi({
+      redisUrl: `redis://127.0.0.1:${masterPort}`,
+      redisSettings: { waitReplicas: 1, waitTimeoutMs: 300 },
+    });
+    replica.kill("SIGKILL");
+    await until(
+      () => masterClient.info("replication"),
+      (info) => info.includes("connected_slaves:0"),
+    );
+    const answer = await submit("a harbour at noon");
+    expect(answer).toMatchObject({ status: 200, body: { code: 1 } });
+    expect(await masterClient.exists(h.keys.task(answer.body.result))).toBe(1);
+  });
+});
