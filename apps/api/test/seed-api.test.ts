@@ -305,6 +305,26 @@ describe("capacity", () => {
     expect(Object.fromEntries(owners)).toEqual({ x: 3, y: 3 });
   });
 
+  it("answers queues-full only on loads read afresh: a slot freed a moment ago is taken", async () => {
+    await h.close();
+    h = await startApi({
+      accounts: [
+        accountStatus("x", { concurrency: 1, queueSize: 0 }),
+        accountStatus("y", { concurrency: 1, queueSize: 0 }),
+      ],
+    });
+    const first = await submit({ query: "action=IMAGINE&prompt=1" });
+    const second = await submit({ query: "action=IMAGINE&prompt=2" });
+    expect([first.status, second.status]).toEqual([200, 200]);
+    // The worker finishes the first task (its slot freed) while this API still counts both full.
+    const owner = (await fetchTask(first.body.result)).body.accountId as string;
+    await h.directory.release(owner, first.body.result);
+    const third = await submit({ query: "action=IMAGINE&prompt=3" });
+    expect(third.status).toBe(200);
+    expect((await fetchTask(third.body.result)).body.accountId).toBe(owner);
+    expect((await submit({ query: "action=IMAGINE&prompt=4" })).status).toBe(429);
+  });
+
   it("leaves no record behind when the job cannot be queued", async () => {
     // A wrong-typed key where BullMQ keeps its wait list makes the enqueue fail inside Redis.
     await h.redis.set(`${h.prefix}:${h.keys.accountQueue("a1")}:wait`, "not a list");

@@ -22,7 +22,7 @@ import {
 import { type BannedWords, TranslationError, type Translator, translatePrompt } from "@mjg/translate";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { reserveAccount, reserveSlot } from "./accounts.js";
+import { AccountLoads, reserveAccount, reserveSlot } from "./accounts.js";
 import { CreateBatcher } from "./batcher.js";
 import type { SubmitInput } from "./schema.js";
 
@@ -74,8 +74,10 @@ const IMAGES_GRACE_MS = 3_600_000;
 export class TaskSubmitter {
   private readonly queues = new Map<string, Queue<TaskJob>>();
   private readonly batcher: CreateBatcher;
+  private readonly loads: AccountLoads;
 
   constructor(private readonly deps: SubmitDeps) {
+    this.loads = new AccountLoads(deps.directory);
     this.batcher = new CreateBatcher({
       store: deps.store,
       storeImages: (taskId, images) => this.storeImages(taskId, images),
@@ -178,7 +180,7 @@ export class TaskSubmitter {
     const { store, directory } = this.deps;
     let record: TaskRecord | null = null;
     const account = await reserveAccount(
-      directory,
+      this.loads,
       async (candidate) => {
         const candidateRecord = recordOf(draft, id, candidate, now);
         const slot = { accountId: candidate.id, capacity: candidate.concurrency + candidate.queueSize };
@@ -220,7 +222,7 @@ export class TaskSubmitter {
   private async reserveThenWrite(draft: TaskDraft, id: string, now: number): Promise<Submission> {
     const { store, directory } = this.deps;
     const account = await reserveAccount(
-      directory,
+      this.loads,
       reserveSlot(directory, id, now + store.timeoutMs),
       draft.choice.parentAccountId,
       draft.choice.accept,
