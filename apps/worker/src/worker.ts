@@ -63,7 +63,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   const workerId =
     options.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 6)}`;
   const leaseMs = options.leaseMs ?? 10_000;
-  const redis = connectRedis(options.redisUrl, { name: `worker:${workerId}` });
+  const redis = connectRedis(options.redisUrl, { name: `worker:${workerId}`, autoPipelining: true });
   const bullConnection = connectRedis(options.redisUrl, {
     forBullWorker: true,
     name: `worker-bull:${workerId}`,

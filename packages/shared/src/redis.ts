@@ -7,6 +7,11 @@ export interface RedisConnectOptions {
   failFast?: boolean;
   /** BullMQ workers need blocking commands to wait forever. */
   forBullWorker?: boolean;
+  /**
+   * Commands issued in the same tick leave in one write (far fewer syscalls under load). Order on
+   * the connection is kept for plain commands; an explicit pipeline or MULTI may go ahead of them.
+   */
+  autoPipelining?: boolean;
   name?: string;
   /** Where Redis is; defaults to the process environment (REDIS_CLUSTER_NODES, REDIS_PASSWORD, …). */
   settings?: RedisSettings;
@@ -145,11 +150,13 @@ function modeOptions(
         commandTimeout: Math.max(1_000, waitTimeoutMs + 500),
         connectTimeout: 1_000,
       },
-      // Commands issued in the same tick leave in one write: far fewer syscalls under load.
       client: { enableOfflineQueue: false, enableAutoPipelining: true },
     };
   }
-  return { node: { maxRetriesPerRequest: 3 }, client: {} };
+  return {
+    node: { maxRetriesPerRequest: 3 },
+    client: { enableAutoPipelining: options.autoPipelining ?? false },
+  };
 }
 
 function connectCluster(
@@ -172,10 +179,8 @@ function connectCluster(
     // Managed clusters behind TLS announce addresses that must not be re-resolved (SNI follows the name).
     ...(redisOptions.tls ? { dnsLookup: (address, done) => done(null, address) } : {}),
   };
-  if (options.failFast) {
-    clusterOptions.enableOfflineQueue = false;
-    clusterOptions.enableAutoPipelining = true;
-  }
+  if (options.failFast) clusterOptions.enableOfflineQueue = false;
+  if (options.failFast || options.autoPipelining) clusterOptions.enableAutoPipelining = true;
   if (options.forBullWorker) clusterOptions.enableReadyCheck = false;
   return new Cluster(nodes, clusterOptions);
 }
