@@ -17,7 +17,14 @@ const prefix = `bench-e2e-${process.pid}`;
 
 function part(role: string, config: object): ChildProcess {
   return fork(new URL("./bench/e2e-part.ts", import.meta.url).pathname, [role], {
-    execArgv: ["--import", "tsx"],
+    // BENCH_PROFILE=api,worker writes a CPU profile of those parts to BENCH_PROFILE_DIR (default .).
+    execArgv: [
+      "--import",
+      "tsx",
+      ...(process.env.BENCH_PROFILE?.split(",").includes(role)
+        ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR ?? "."}`]
+        : []),
+    ],
     env: {
       ...process.env,
       BENCH_CONFIG: JSON.stringify({ prefix, accounts: ACCOUNTS, minIntervalMs: MIN_INTERVAL_MS, ...config }),
@@ -51,6 +58,9 @@ const { url } = await ready<{ url: string }>(api);
 // REDIS_CLUSTER_NODES set: every process of the run, this one included, works on that cluster.
 const redis = connectRedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
 const store = new TaskStore({ redis, keys: keySpace(prefix), retentionMs: 3_600_000, timeoutMs: 600_000 });
+type Usage = { usage: { cpu: { user: number; system: number }; rss: number } };
+// CPU counted from here: start-up (TypeScript compiled on the fly) is not the run's.
+const cpuBefore = await Promise.all([sim, worker, api].map((child) => ask<Usage>(child, "stats", "stats")));
 const started = Date.now();
 let ids: string[] = [];
 let refused = 0;
@@ -129,7 +139,6 @@ for await (const keys of scanKeys(redis, `${prefix}:*`)) {
   }
 }
 
-type Usage = { usage: { cpu: { user: number; system: number }; rss: number } };
 const simStats = await ask<
   Usage & {
     stats: {
@@ -139,10 +148,9 @@ const simStats = await ask<
 >(sim, "stats", "stats");
 const workerStats = await ask<Usage>(worker, "stats", "stats");
 const apiStats = await ask<Usage>(api, "stats", "stats");
-const cpuMs = [simStats, workerStats, apiStats].reduce(
-  (sum, s) => sum + (s.usage.cpu.user + s.usage.cpu.system) / 1000,
-  0,
-);
+const cpuOf = (s: Usage) => (s.usage.cpu.user + s.usage.cpu.system) / 1000;
+const runCpuMs = (after: Usage, i: number) => cpuOf(after) - cpuOf(cpuBefore[i]!);
+const cpuMs = [simStats, workerStats, apiStats].reduce((sum, s, i) => sum + runCpuMs(s, i), 0);
 let violations = 0;
 let duplicates = 0;
 let maxConcurrent = 0;
@@ -174,7 +182,10 @@ if (isCluster(redis)) {
   const spread = perMaster.map((count) => `${count} (${(((count - mean) / mean) * 100).toFixed(0)}%)`);
   console.log(`task records per master: ${spread.join(", ")}`);
 }
-console.log(`CPU-ms per task (sim + worker + api): ${(cpuMs / ids.length).toFixed(2)}`);
+const perTask = (s: Usage, i: number) => (runCpuMs(s, i) / ids.length).toFixed(2);
+console.log(
+  `CPU-ms per task (sim + worker + api): ${(cpuMs / ids.length).toFixed(2)} (sim ${perTask(simStats, 0)}, worker ${perTask(workerStats, 1)}, api ${perTask(apiStats, 2)})`,
+);
 console.log(`Redis bytes per finished task: ${(bytes / ids.length).toFixed(0)}`);
 const heaviest = [...bytesByKind].sort((a, b) => b[1] - a[1]).slice(0, 6);
 console.log(
