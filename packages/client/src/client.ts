@@ -1,3 +1,13 @@
+import { MjAccountSchema } from "@mjg/shared/mj-account";
+import type {
+  ActionSchema,
+  BlendSchema,
+  ChangeSchema,
+  DescribeSchema,
+  imagineSchema,
+  modalSchema,
+  shortenSchema,
+} from "@mjg/shared/mj-requests";
 import { type MjTask, MjTaskSchema } from "@mjg/shared/mj-task";
 import { type PublicTask, PublicTaskSchema, type SpeedMode } from "@mjg/shared/task";
 import type { z } from "zod";
@@ -50,6 +60,21 @@ function parsed<S extends z.ZodType>(schema: S, answer: Answer): z.output<S> {
 }
 
 const MjTaskListSchema = MjTaskSchema.array();
+const MjAccountListSchema = MjAccountSchema.array();
+
+/**
+ * The body of each `/mj/submit/*` route as the server's own schemas read it: a field the server
+ * renamed or retyped breaks this package's build, not a user's request.
+ */
+export interface MjSubmitBodies {
+  imagine: z.input<ReturnType<typeof imagineSchema>>;
+  change: z.input<typeof ChangeSchema>;
+  action: z.input<typeof ActionSchema>;
+  modal: z.input<ReturnType<typeof modalSchema>>;
+  describe: z.input<typeof DescribeSchema>;
+  blend: z.input<typeof BlendSchema>;
+  shorten: z.input<ReturnType<typeof shortenSchema>>;
+}
 
 /**
  * A typed client of the gateway's `/mj` API (the midjourney-proxy one) and its seed API
@@ -83,9 +108,9 @@ export class MjgClient {
     this.seed = new SeedApi(this.transport);
   }
 
-  private async submit(
-    route: string,
-    body: Record<string, unknown>,
+  private async submit<R extends keyof MjSubmitBodies>(
+    route: R,
+    body: MjSubmitBodies[R],
     options: SubmitOptions = {},
   ): Promise<Submitted> {
     const prefix = options.mode ? MODE_PREFIX[options.mode] : "/mj";
@@ -277,7 +302,7 @@ export class MjgClient {
       signal,
     });
     if (answer.status !== 200 || !Array.isArray(answer.body)) throw refusalOf("mj", answer);
-    return answer.body as MjAccount[];
+    return parsed(MjAccountListSchema, answer);
   }
 
   /**

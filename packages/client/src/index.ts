@@ -1,4 +1,4 @@
-export { MjgClient, SeedApi, type SeedPage, type SeedSubmitInput } from "./client.js";
+export { MjgClient, type MjSubmitBodies, SeedApi, type SeedPage, type SeedSubmitInput } from "./client.js";
 export {
   type ApiDialect,
   MjgApiError,

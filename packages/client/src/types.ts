@@ -1,8 +1,10 @@
+import type { MjAccount } from "@mjg/shared/mj-account";
 import type { MjTask } from "@mjg/shared/mj-task";
 import type { BlendDimensions, BotType, SpeedMode, TaskAction, TaskStatus } from "@mjg/shared/task";
 import type { RetryListener, RetryOptions } from "./http.js";
 
-export type { BlendDimensions, BotType, MjTask, SpeedMode, TaskAction, TaskStatus };
+/** A Discord account as `GET /mj/account/list` shows it (no token, ever): the server's own schema. */
+export type { BlendDimensions, BotType, MjAccount, MjTask, SpeedMode, TaskAction, TaskStatus };
 
 export interface ClientOptions {
   /** The gateway's base URL, e.g. `http://127.0.0.1:3000`. */
@@ -127,20 +129,4 @@ export interface WaitOptions {
   pollIntervalMs?: number;
   /** @defaultValue 5000 */
   maxPollIntervalMs?: number;
-}
-
-/** A Discord account as `GET /mj/account/list` shows it (no token, ever). */
-export interface MjAccount {
-  id: string;
-  channelId: string | null;
-  guildId: string | null;
-  enable: boolean;
-  coreSize: number;
-  queueSize: number;
-  timeoutMinutes: number;
-  remix: boolean;
-  modes: SpeedMode[];
-  runningCount: number;
-  queuedCount: number;
-  disabledReason: string | null;
 }

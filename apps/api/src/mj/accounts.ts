@@ -1,32 +1,11 @@
-import { type AccountStatus, type KeySpace, MjError, SpeedModeSchema } from "@mjg/shared";
+import { type AccountStatus, type KeySpace, MjError } from "@mjg/shared";
+import { type MjAccount, MjAccountSchema } from "@mjg/shared/mj-account";
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import { openApiSchema } from "../http/openapi.js";
 import type { MjDeps } from "./index.js";
 import { refusals } from "./tasks/openapi.js";
-
-/**
- * The `/mj` view of an account, built field by field from a whitelist (NZ's account list leaked the
- * user token; this one cannot: nothing is copied that is not named here).
- */
-export const MjAccountSchema = z.object({
-  id: z.string(),
-  channelId: z.string().nullable(),
-  guildId: z.string().nullable(),
-  enable: z.boolean(),
-  /** Midjourney's running-job slots (the account's concurrency). */
-  coreSize: z.number().int(),
-  queueSize: z.number().int(),
-  timeoutMinutes: z.number(),
-  remix: z.boolean(),
-  modes: z.array(SpeedModeSchema),
-  /** Tasks running on Midjourney's side / waiting for a slot now. */
-  runningCount: z.number().int(),
-  queuedCount: z.number().int(),
-  disabledReason: z.string().nullable(),
-});
-export type MjAccount = z.infer<typeof MjAccountSchema>;
 
 const account = openApiSchema(MjAccountSchema);
 const mjAccountResponse = { 200: { description: "One account (safe fields)", ...account }, ...refusals };

@@ -1,10 +1,10 @@
 import { ApiError, ERRORS, isRedisUnavailable } from "@mjg/shared";
+import { parseSubmitInput, submitInputSchema } from "@mjg/shared/seed-requests";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import { z } from "zod";
 import { SUCCESS_DESCRIPTION, success } from "../http/envelope.js";
 import { openApiSchema } from "../http/openapi.js";
 import type { IdempotencyHooks } from "../idempotency/index.js";
-import { parseSubmitInput, submitInputSchema } from "./schema.js";
 import type { TaskSubmitter } from "./service.js";
 
 export const BATCH_MAX = 100;

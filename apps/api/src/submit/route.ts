@@ -1,10 +1,10 @@
+import { parseSubmitInput, submitInputSchema } from "@mjg/shared/seed-requests";
 import type { FastifyInstance } from "fastify";
 import { success } from "../http/envelope.js";
 import { requestFields } from "../http/fields.js";
 import { submitResponses } from "../http/openapi.js";
 import { seedRoute } from "../http/seed-route.js";
 import type { IdempotencyHooks } from "../idempotency/index.js";
-import { parseSubmitInput, submitInputSchema } from "./schema.js";
 import type { TaskSubmitter } from "./service.js";
 
 export function submitRoutes(

@@ -19,12 +19,12 @@ import {
   taskJobOptions,
   waitForReplicas,
 } from "@mjg/shared";
+import type { SubmitInput } from "@mjg/shared/seed-requests";
 import { type BannedWords, TranslationError, type Translator, translatePrompt } from "@mjg/translate";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { AccountLoads, reserveAccount, reserveSlot } from "./accounts.js";
 import { CreateBatcher } from "./batcher.js";
-import type { SubmitInput } from "./schema.js";
 
 export interface SubmitDeps {
   store: TaskStore;

@@ -1,11 +1,5 @@
 import { MjError, type TaskRecord } from "@mjg/shared";
-import type { FastifyInstance } from "fastify";
-import type { z } from "zod";
-import { openApiSchema } from "../../http/openapi.js";
-import { type MjEnvelope, mjSuccess } from "../envelope.js";
-import type { MjDeps } from "../index.js";
-import { IMAGE_BODY_LIMIT } from "./images.js";
-import { mjSubmitResponses, mjUploadResponses } from "./openapi.js";
+import { IMAGE_BODY_LIMIT } from "@mjg/shared/images";
 import {
   ActionSchema,
   BlendSchema,
@@ -17,7 +11,13 @@ import {
   SimpleChangeSchema,
   shortenSchema,
   UploadSchema,
-} from "./schema.js";
+} from "@mjg/shared/mj-requests";
+import type { FastifyInstance } from "fastify";
+import type { z } from "zod";
+import { openApiSchema } from "../../http/openapi.js";
+import { type MjEnvelope, mjSuccess } from "../envelope.js";
+import type { MjDeps } from "../index.js";
+import { mjSubmitResponses, mjUploadResponses } from "./openapi.js";
 import { MjSubmitService } from "./tasks.js";
 
 interface MjPost<S extends z.ZodType> {

@@ -1,4 +1,4 @@
-import type { MjErrorCode } from "@mjg/shared";
+import type { MjErrorCode } from "./mj-errors.js";
 
 /** At most this many images in one request (blend's 5; imagine reference images; uploads). */
 export const MAX_IMAGES = 5;

@@ -1,6 +1,7 @@
-import { BLEND_DIMENSIONS, MJ_ERRORS, MjError, type MjErrorCode, SPEED_MODES } from "@mjg/shared";
 import { z } from "zod";
 import { checkImage, MAX_IMAGES } from "./images.js";
+import { MJ_ERRORS, MjError, type MjErrorCode } from "./mj-errors.js";
+import { BLEND_DIMENSIONS, SPEED_MODES } from "./task.js";
 
 // Each schema names its refusal in the issue message (a MJ_ERRORS key); the field table below
 // covers issues zod words itself. Shapes list fields in the order the contract checks them.

@@ -1,5 +1,6 @@
-import { ApiError, type ErrorCode, SEED_ACTIONS } from "@mjg/shared";
 import { z } from "zod";
+import { ApiError, type ErrorCode } from "./errors.js";
+import { SEED_ACTIONS } from "./task.js";
 
 // Query strings and forms deliver text; JSON may deliver numbers. Anything else is a wrong type.
 const scalar = z.union([z.string(), z.number().finite()]).transform(String);
