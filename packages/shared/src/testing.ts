@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
-import { dirname, resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Redis } from "ioredis";
 import { connectRedis, scanKeys, unlinkKeys } from "./redis.js";
@@ -70,6 +71,9 @@ export function freePort(): Promise<number> {
 export function startRedisServer(port: number, extraArgs: string[] = []): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn("redis-server", [
+      // Its own directory: a replica's full sync writes an RDB file, never into the checkout.
+      "--dir",
+      mkdtempSync(join(tmpdir(), "mjg-redis-")),
       "--port",
       String(port),
       "--bind",
