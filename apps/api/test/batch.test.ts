@@ -51,6 +51,31 @@ describe("POST /api/v1/trigger/submit-batch", () => {
       if (r.code === 0) expect(r.description).toBe(ERRORS.QUEUES_FULL.message);
   });
 
+  it("a batch of 100 queues one job per accepted task on its account, none for the refused", async () => {
+    h = await startApi({
+      accounts: [
+        accountStatus("a1", { concurrency: 3, queueSize: 27 }),
+        accountStatus("a2", { concurrency: 3, queueSize: 27 }),
+      ],
+    });
+    const tasks = Array.from({ length: 100 }, (_, i) => ({ action: "IMAGINE", prompt: `p${i}` }));
+    const { body } = await batch({ tasks });
+    const results = body.result as { code: number; result: string | null }[];
+    const accepted = results.filter((r) => r.code === 1).map((r) => r.result!);
+    expect(accepted).toHaveLength(60);
+    const queued: string[] = [];
+    for (const account of ["a1", "a2"]) {
+      const jobs = await h.api.submitter.queueFor(account).getJobs(["wait", "prioritized"]);
+      expect(jobs).toHaveLength(30);
+      for (const job of jobs) {
+        const task = await json(await fetch(`${h.url}/api/v1/task/fetch?_id=${job.data.taskId}`));
+        expect(task.accountId).toBe(account);
+        queued.push(job.data.taskId);
+      }
+    }
+    expect(queued.sort()).toEqual([...accepted].sort());
+  });
+
   it("refuses a body that is not 1–100 tasks as a whole", async () => {
     h = await startApi();
     for (const body of [

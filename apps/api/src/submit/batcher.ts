@@ -32,6 +32,8 @@ export interface CreateBatcherDeps {
 
 // A batch is sent at once when it is this large, without waiting for the end of the loop turn.
 const MAX_BATCH = 200;
+// From this many tasks in one batch, jobs are added in bulk once the records are written.
+const BULK_MIN = 32;
 
 /**
  * Gathers the new tasks of one event-loop turn (concurrent submits, a submit-batch) and writes them
@@ -71,16 +73,13 @@ export class CreateBatcher {
     const images = writes.map((write) =>
       write.images && write.images.length > 0 ? this.deps.storeImages(write.record._id, write.images) : null,
     );
-    // One `add` per job, not `addBulk`: `add` goes through the connection's auto-pipeline behind the
-    // script, while addBulk's explicit pipeline would be written at once, ahead of it.
-    const jobs = writes.map((write) => {
-      if (!write.job) return null;
-      const taskId = write.record._id;
-      return this.deps
-        .queueFor(write.slot.accountId)
-        .add(TASK_JOB_NAME, { taskId }, taskJobOptions(taskId))
-        .then(() => undefined);
-    });
+    // A large batch (a submit-batch) waits for its records and adds only the written tasks' jobs, in
+    // bulk: one round trip more, a third less work per job. A small one adds each job behind the
+    // script through the connection's auto-pipeline (addBulk's explicit pipeline would go ahead of it).
+    const jobs =
+      writes.length >= BULK_MIN
+        ? this.bulkJobs(writes, records)
+        : writes.map((write) => (write.job ? this.addJob(write) : null));
     void (async () => {
       const [recordResult, ...rest] = await Promise.allSettled([records, ...images, ...jobs]);
       const imageResults = rest.slice(0, writes.length);
@@ -96,5 +95,54 @@ export class CreateBatcher {
         });
       });
     })();
+  }
+
+  private addJob(write: NewTaskWrite): Promise<void> {
+    const taskId = write.record._id;
+    return this.deps
+      .queueFor(write.slot.accountId)
+      .add(TASK_JOB_NAME, { taskId }, taskJobOptions(taskId))
+      .then(() => undefined);
+  }
+
+  /** One promise per write: its account's addBulk once the records are in; null when no job is due. */
+  private bulkJobs(
+    writes: NewTaskWrite[],
+    records: Promise<("created" | "full" | "exists")[]>,
+  ): (Promise<void> | null)[] {
+    const added = records.then((outcomes) => {
+      const byAccount = new Map<string, NewTaskWrite[]>();
+      writes.forEach((write, i) => {
+        if (!write.job || outcomes[i] !== "created") return;
+        const group = byAccount.get(write.slot.accountId) ?? [];
+        group.push(write);
+        byAccount.set(write.slot.accountId, group);
+      });
+      return new Map(
+        [...byAccount].map(([accountId, group]) => [
+          accountId,
+          this.deps
+            .queueFor(accountId)
+            .addBulk(
+              group.map((write) => ({
+                name: TASK_JOB_NAME,
+                data: { taskId: write.record._id },
+                opts: taskJobOptions(write.record._id),
+              })),
+            )
+            .then(() => undefined),
+        ]),
+      );
+    });
+    return writes.map((write, i) =>
+      write.job
+        ? added.then(async (perAccount) => {
+            const outcome = (await records)[i];
+            // Not written: no job was added, none to take back.
+            if (outcome !== "created") return;
+            await perAccount.get(write.slot.accountId);
+          })
+        : null,
+    );
   }
 }
