@@ -134,6 +134,8 @@ export class CreateBatcher {
         ]),
       );
     });
+    // Read only through the writes that have a job: a batch of held tasks must not leave it unhandled.
+    added.catch(() => undefined);
     return writes.map((write, i) =>
       write.job
         ? added.then(async (perAccount) => {
