@@ -56,11 +56,27 @@ export async function installMetrics(app: FastifyInstance, options: MetricsOptio
     buckets: HTTP_BUCKETS,
     registers: [registry],
   });
+  // Each label set's child is looked up once, not hashed from its labels on every request. The sets
+  // are bounded (route patterns × methods × statuses).
+  const counted = new Map<string, { inc(): void }>();
+  const timed = new Map<string, { observe(seconds: number): void }>();
   app.addHook("onResponse", (request, reply, done) => {
     // The pattern, never the raw URL: ids and query strings would explode the label set.
     const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
-    requests.inc({ route, method: request.method, status: String(reply.statusCode) });
-    duration.observe({ route }, reply.elapsedTime / 1_000);
+    const status = reply.statusCode;
+    const key = `${status} ${request.method} ${route}`;
+    let counter = counted.get(key);
+    if (!counter) {
+      counter = requests.labels({ route, method: request.method, status: String(status) });
+      counted.set(key, counter);
+    }
+    counter.inc();
+    let timer = timed.get(route);
+    if (!timer) {
+      timer = duration.labels({ route });
+      timed.set(route, timer);
+    }
+    timer.observe(reply.elapsedTime / 1_000);
     done();
   });
 

@@ -69,6 +69,12 @@ export function idempotencyHooks(store: IdempotencyStore): IdempotencyHooks {
 
   // Callback hooks: a request without a key (most of them) passes without a promise.
   const preHandler = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+    if (
+      request.headers[IDEMPOTENCY_HEADER] === undefined &&
+      !hasField(request.query) &&
+      !hasField(request.body)
+    )
+      return done();
     const fields = requestFields(request);
     const key = idempotencyKeyOf(request.headers[IDEMPOTENCY_HEADER], fields[IDEMPOTENCY_FIELD]);
     dropField(request.query);
@@ -110,7 +116,10 @@ export function idempotencyHooks(store: IdempotencyStore): IdempotencyHooks {
   return { preHandler, onSend } as IdempotencyHooks;
 }
 
+function hasField(container: unknown): boolean {
+  return container !== null && typeof container === "object" && IDEMPOTENCY_FIELD in container;
+}
+
 function dropField(container: unknown): void {
-  if (container !== null && typeof container === "object" && IDEMPOTENCY_FIELD in container)
-    delete (container as Record<string, unknown>)[IDEMPOTENCY_FIELD];
+  if (hasField(container)) delete (container as Record<string, unknown>)[IDEMPOTENCY_FIELD];
 }
