@@ -42,7 +42,7 @@ describe("REDIS_WAIT_REPLICAS: an acknowledged submit is on a replica", () => {
     const { masterPort, replicaClient } = await masterWithReplica();
     h = await startApi({
       redisUrl: `redis://127.0.0.1:${masterPort}`,
-      redisSettings: { waitReplicas: 1, waitTimeoutMs: 300 },
+      redisSettings: { waitReplicas: 1, waitTimeoutMs: 2_000 },
     });
     const answer = await submit("a harbour at dusk");
     expect(answer).toMatchObject({ status: 200, body: { code: 1 } });
@@ -54,7 +54,7 @@ describe("REDIS_WAIT_REPLICAS: an acknowledged submit is on a replica", () => {
     const { masterPort, replica } = await masterWithReplica();
     h = await startApi({
       redisUrl: `redis://127.0.0.1:${masterPort}`,
-      redisSettings: { waitReplicas: 1, waitTimeoutMs: 300 },
+      redisSettings: { waitReplicas: 1, waitTimeoutMs: 2_000 },
     });
     // Frozen, the replica stays connected but acknowledges nothing.
     replica.kill("SIGSTOP");
@@ -70,7 +70,7 @@ describe("REDIS_WAIT_REPLICAS: an acknowledged submit is on a replica", () => {
     const { masterPort, replica, masterClient } = await masterWithReplica();
     h = await startApi({
       redisUrl: `redis://127.0.0.1:${masterPort}`,
-      redisSettings: { waitReplicas: 1, waitTimeoutMs: 300 },
+      redisSettings: { waitReplicas: 1, waitTimeoutMs: 2_000 },
     });
     replica.kill("SIGKILL");
     await until(

@@ -11,6 +11,8 @@ beforeAll(async () => {
   cluster = await startLocalCluster(3, 1, CLUSTER_TEST_PASSWORD);
   process.env.REDIS_CLUSTER_NODES = cluster.seeds;
   process.env.REDIS_WAIT_REPLICAS = "1";
+  // Room for a replica on a loaded machine: a WAIT that runs out refuses the submit (503).
+  process.env.REDIS_WAIT_TIMEOUT_MS = "3000";
   stack = await startStack({
     timeoutMs: 30_000,
     account: { concurrency: 3, queueSize: 200, minIntervalMs: 0, jitterMs: 0 },
