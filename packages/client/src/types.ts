@@ -3,7 +3,7 @@ import type { MjTask } from "@mjg/shared/mj-task";
 import type { BlendDimensions, BotType, SpeedMode, TaskAction, TaskStatus } from "@mjg/shared/task";
 import type { RetryListener, RetryOptions } from "./http.js";
 
-/** A Discord account as `GET /mj/account/list` shows it (no token, ever): the server's own schema. */
+// The answers' shapes are the server's own schemas (MjAccount: `/mj/account/list`, never a token).
 export type { BlendDimensions, BotType, MjAccount, MjTask, SpeedMode, TaskAction, TaskStatus };
 
 export interface ClientOptions {
