@@ -1,4 +1,5 @@
-import { newNumericTaskId, newTaskId, newTaskRecord, type TaskRecord, taskJobId } from "@mjg/shared";
+import { newNumericTaskId, newTaskId, type TaskRecord, taskJobId } from "@mjg/shared";
+import { testRecord } from "@mjg/shared/testing";
 import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -42,17 +43,10 @@ const NewApiBatchSchema = z.array(NewApiTaskSchema);
 
 async function mjRecord(overrides: Partial<TaskRecord> = {}, numeric = true): Promise<TaskRecord> {
   const record = {
-    ...newTaskRecord({
+    ...testRecord({
       _id: numeric ? newNumericTaskId() : newTaskId(),
-      action: "IMAGINE",
       prompt: "a lighthouse",
-      promptEn: "a lighthouse",
       state: "s1",
-      notifyHook: null,
-      index: null,
-      parentId: null,
-      accountId: "a1",
-      submitTime: Date.now(),
       api: numeric ? "mj" : "seed",
     }),
     ...overrides,

@@ -1,11 +1,5 @@
-import {
-  keySpace,
-  newNumericTaskId,
-  newTaskRecord,
-  TASK_JOB_NAME,
-  TaskStore,
-  taskJobOptions,
-} from "@mjg/shared";
+import { keySpace, newNumericTaskId, TASK_JOB_NAME, TaskStore, taskJobOptions } from "@mjg/shared";
+import { testRecord } from "@mjg/shared/testing";
 import { Queue } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Stack, startStack } from "./harness.js";
@@ -27,20 +21,7 @@ describe("a job that reaches the worker before its task record", () => {
     // The worker finds the job with no record for a while.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     const store = new TaskStore({ redis: stack.redis, keys, retentionMs: 3_600_000, timeoutMs: 60_000 });
-    await store.create(
-      newTaskRecord({
-        _id: taskId,
-        action: "IMAGINE",
-        prompt: "an early lantern",
-        promptEn: "an early lantern",
-        state: null,
-        notifyHook: null,
-        index: null,
-        parentId: null,
-        accountId: account.id,
-        submitTime: Date.now(),
-      }),
-    );
+    await store.create(testRecord({ _id: taskId, prompt: "an early lantern", accountId: account.id }));
     const task = await stack.waitForTask(taskId);
     expect(task.status).toBe("SUCCESS");
     await queue.close();

@@ -1,4 +1,5 @@
-import { indexedTaskCount, keySpace, newTaskId, newTaskRecord, TaskStore } from "@mjg/shared";
+import { indexedTaskCount, keySpace, newTaskId, TaskStore } from "@mjg/shared";
+import { testRecord } from "@mjg/shared/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Stack, startStack } from "./harness.js";
 
@@ -16,15 +17,9 @@ describe("a submit that died between writing its index entries and its record", 
     const store = new TaskStore({ redis: stack.redis, keys, retentionMs: 3_600_000, timeoutMs: 60_000 });
     // The first half of a create whose process died long ago: list entry and deadline, no record.
     const submitTime = Date.now() - 10 * 60_000;
-    const orphan = newTaskRecord({
+    const orphan = testRecord({
       _id: newTaskId(submitTime),
-      action: "IMAGINE",
       prompt: "lost",
-      promptEn: "lost",
-      state: null,
-      notifyHook: null,
-      index: null,
-      parentId: null,
       accountId: stack.accounts[0]!.id,
       submitTime,
     });

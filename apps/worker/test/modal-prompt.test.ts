@@ -1,4 +1,5 @@
-import { DEFAULT_PARAMS, newTaskRecord, type TaskRecord } from "@mjg/shared";
+import { DEFAULT_PARAMS, type TaskRecord } from "@mjg/shared";
+import { testRecord } from "@mjg/shared/testing";
 import { describe, expect, it } from "vitest";
 import { decodeDataUrl, maskBase64 } from "../src/tasks/images.js";
 import { modalPrompt } from "../src/tasks/modal.js";
@@ -10,16 +11,11 @@ type TaskShape = Partial<Omit<TaskRecord, "params">> & { params?: Partial<TaskRe
 function task(extra: TaskShape = {}): TaskRecord {
   const { params, ...rest } = extra;
   return {
-    ...newTaskRecord({
+    ...testRecord({
       _id: "1795522417429001",
       action: "VARIATION",
       prompt: null,
-      promptEn: null,
-      state: null,
-      notifyHook: null,
-      index: null,
       parentId: "1795522417429000",
-      accountId: "a1",
       submitTime: 1,
       api: "mj",
       params: params ?? {},

@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { connectRedis, keySpace, newTaskId, newTaskRecord, type TaskRecord } from "@mjg/shared";
-import { dropPrefix, TEST_REDIS_URL, testRedis, uniquePrefix } from "@mjg/shared/testing";
+import { connectRedis, keySpace, type TaskRecord } from "@mjg/shared";
+import { dropPrefix, TEST_REDIS_URL, testRecord, testRedis, uniquePrefix } from "@mjg/shared/testing";
 import type { Job } from "bullmq";
 import { type DeliveryAttempt, readAttempts } from "../src/attempts.js";
 import { CallbackQueue } from "../src/queue.js";
@@ -86,16 +86,10 @@ export function finishedTask(
   notifyHook: string | null,
   status: "SUCCESS" | "FAILURE" = "SUCCESS",
 ): TaskRecord {
-  const id = newTaskId();
-  const record = newTaskRecord({
-    _id: id,
-    action: "IMAGINE",
+  const record = testRecord({
     prompt: "a red fox in snow",
-    promptEn: "a red fox in snow",
     state: "client-state-42",
     notifyHook,
-    index: null,
-    parentId: null,
     accountId: "acct1",
     submitTime: Date.now() - 60_000,
   });

@@ -1,4 +1,5 @@
-import { mjTask, newNumericTaskId, newTaskRecord, type TaskRecord } from "@mjg/shared";
+import { mjTask, newNumericTaskId, type TaskRecord } from "@mjg/shared";
+import { testRecord } from "@mjg/shared/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { stateOrder } from "../src/mj.js";
 import {
@@ -20,17 +21,12 @@ const setup = (respond: Parameters<typeof startReceiver>[0], settings = testSett
   receiverAndHarness(cleanups, respond, settings);
 
 function mjRecord(hook: string): TaskRecord {
-  return newTaskRecord({
+  return testRecord({
     _id: newNumericTaskId(),
-    action: "IMAGINE",
     prompt: "a harbour at dawn",
-    promptEn: "a harbour at dawn",
     state: "st",
     notifyHook: hook,
-    index: null,
-    parentId: null,
     accountId: "acct1",
-    submitTime: Date.now(),
     api: "mj",
   });
 }

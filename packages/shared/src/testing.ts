@@ -6,7 +6,30 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Redis } from "ioredis";
+import { newTaskId } from "./ids.js";
 import { connectRedis, scanKeys, unlinkKeys } from "./redis.js";
+import { type NewTask, newTaskRecord, type TaskRecord } from "./task.js";
+
+/**
+ * A new task's record for tests: an IMAGINE of "a cat" on account a1, submitted now, unless the
+ * fields given say otherwise (promptEn follows the prompt).
+ */
+export function testRecord(fields: Partial<NewTask> = {}): TaskRecord {
+  const prompt = fields.prompt === undefined ? "a cat" : fields.prompt;
+  return newTaskRecord({
+    _id: newTaskId(),
+    action: "IMAGINE",
+    state: null,
+    notifyHook: null,
+    index: null,
+    parentId: null,
+    accountId: "a1",
+    submitTime: Date.now(),
+    ...fields,
+    prompt,
+    promptEn: fields.promptEn === undefined ? prompt : fields.promptEn,
+  });
+}
 
 /** The Redis the tests use: REDIS_URL, or the local one. */
 export const TEST_REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";

@@ -1,22 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { decodeRecord, encodeRecord, newTaskRecord, type TaskRecord } from "../src/task.js";
+import { decodeRecord, encodeRecord, type TaskRecord } from "../src/task.js";
+import { testRecord } from "../src/testing.js";
 
 const HASH = "84ef41bc-48c7-4748-a81a-1e20dd5c5463";
 
 function finished(buttons: TaskRecord["buttons"]): TaskRecord {
   return {
-    ...newTaskRecord({
-      _id: "1795522417429001",
-      action: "IMAGINE",
-      prompt: "a cat",
-      promptEn: "a cat",
-      state: null,
-      notifyHook: null,
-      index: null,
-      parentId: null,
-      accountId: "a1",
-      submitTime: 1,
-    }),
+    ...testRecord({ _id: "1795522417429001", submitTime: 1 }),
     status: "SUCCESS",
     hash: HASH,
     buttons,

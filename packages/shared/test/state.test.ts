@@ -1,20 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { applyPatch, canTransition, IllegalTransitionError } from "../src/state.js";
 import { newTaskRecord } from "../src/task.js";
+import { testRecord } from "../src/testing.js";
 
-const fresh = () =>
-  newTaskRecord({
-    _id: "65a1b2c3d4e5f60718293a4b",
-    action: "IMAGINE",
-    prompt: "a cat",
-    promptEn: "a cat",
-    state: null,
-    notifyHook: null,
-    index: null,
-    parentId: null,
-    accountId: "a1",
-    submitTime: 1,
-  });
+const fresh = () => testRecord({ _id: "65a1b2c3d4e5f60718293a4b", submitTime: 1 });
 
 describe("task state machine", () => {
   it("moves forward through the seed's statuses", () => {

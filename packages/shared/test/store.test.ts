@@ -3,8 +3,8 @@ import { AccountDirectory, type AccountStatus, rankAccounts } from "../src/accou
 import { newTaskId } from "../src/ids.js";
 import { keySpace } from "../src/keys.js";
 import { InvalidCursorError, indexedTaskCount, TaskExistsError, TaskStore } from "../src/store.js";
-import { newTaskRecord, type TaskRecord } from "../src/task.js";
-import { dropPrefix, testRedis, uniquePrefix } from "../src/testing.js";
+import type { TaskRecord } from "../src/task.js";
+import { dropPrefix, testRecord, testRedis, uniquePrefix } from "../src/testing.js";
 
 const redis = testRedis();
 let prefix: string;
@@ -12,18 +12,7 @@ let store: TaskStore;
 
 function task(submitTime: number, extra: Partial<TaskRecord> = {}): TaskRecord {
   return {
-    ...newTaskRecord({
-      _id: newTaskId(submitTime),
-      action: "IMAGINE",
-      prompt: "p",
-      promptEn: "p",
-      state: null,
-      notifyHook: null,
-      index: null,
-      parentId: null,
-      accountId: "a1",
-      submitTime,
-    }),
+    ...testRecord({ _id: newTaskId(submitTime), prompt: "p", submitTime }),
     ...extra,
   };
 }

@@ -2,8 +2,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { newNumericTaskId } from "../src/ids.js";
 import { keySpace } from "../src/keys.js";
 import { TaskStore } from "../src/store.js";
-import { newTaskRecord } from "../src/task.js";
-import { dropPrefix, testRedis, uniquePrefix } from "../src/testing.js";
+import { dropPrefix, testRecord, testRedis, uniquePrefix } from "../src/testing.js";
 
 const redis = testRedis();
 let prefix: string;
@@ -19,20 +18,7 @@ afterAll(() => redis.quit());
 async function withImages(): Promise<string> {
   const id = newNumericTaskId();
   await store.create(
-    newTaskRecord({
-      _id: id,
-      action: "DESCRIBE",
-      prompt: null,
-      promptEn: null,
-      state: null,
-      notifyHook: null,
-      index: null,
-      parentId: null,
-      accountId: "a1",
-      submitTime: Date.now(),
-      api: "mj",
-      params: { imageCount: 1 },
-    }),
+    testRecord({ _id: id, action: "DESCRIBE", prompt: null, api: "mj", params: { imageCount: 1 } }),
   );
   await redis.rpush(keySpace(prefix).taskImages(id), "data:image/png;base64,iVBORw0KGgo=");
   return id;

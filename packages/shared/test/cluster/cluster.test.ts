@@ -3,8 +3,7 @@ import { newNumericTaskId } from "../../src/ids.js";
 import { INDEX_SHARDS, keySpace } from "../../src/keys.js";
 import { connectRedis, isCluster, redisReady, scanKeys, scanTargets } from "../../src/redis.js";
 import { indexedTaskCount, TaskStore } from "../../src/store.js";
-import { newTaskRecord } from "../../src/task.js";
-import { dropPrefix, testRedis, uniquePrefix } from "../../src/testing.js";
+import { dropPrefix, testRecord, testRedis, uniquePrefix } from "../../src/testing.js";
 
 const redis = testRedis();
 const prefix = uniquePrefix("cluster");
@@ -15,18 +14,7 @@ afterAll(async () => {
 });
 
 function task(submitTime: number) {
-  return newTaskRecord({
-    _id: newNumericTaskId(),
-    action: "IMAGINE",
-    prompt: "p",
-    promptEn: "p",
-    state: null,
-    notifyHook: null,
-    index: null,
-    parentId: null,
-    accountId: "a1",
-    submitTime,
-  });
+  return testRecord({ _id: newNumericTaskId(), prompt: "p", submitTime });
 }
 
 async function slotOwners(): Promise<{ start: number; end: number; port: number }[]> {
