@@ -3,8 +3,8 @@
 import { buildApi } from "@mjg/api";
 import { startSimulator } from "@mjg/discord-sim";
 import { notifyEnv, notifySettings } from "@mjg/notify";
-import { type AccountConfig, connectRedis, createLogger, keySpace, parseEnv, redisReady } from "@mjg/shared";
-import { startWorker } from "@mjg/worker";
+import { connectRedis, createLogger, keySpace, parseEnv, redisReady } from "@mjg/shared";
+import { simulatedAccounts, startWorker } from "@mjg/worker";
 
 const role = process.argv[2];
 const config = JSON.parse(process.env.CHAOS_CONFIG ?? "{}");
@@ -26,17 +26,7 @@ if (role === "sim") {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as { port: number };
-  const accounts: AccountConfig[] = sim.accounts.map((account) => ({
-    id: account.id,
-    token: account.token,
-    guildId: account.guildId,
-    channelId: account.channelId,
-    concurrency: account.concurrency,
-    queueSize: account.queueSize,
-    enabled: true,
-    minIntervalMs: 0,
-    jitterMs: 0,
-  }));
+  const accounts = simulatedAccounts(sim);
   say({ apiUrl: sim.apiUrl, gatewayUrl: sim.gatewayUrl, statsUrl: `http://127.0.0.1:${port}/`, accounts });
 } else if (role === "worker") {
   const worker = await startWorker({

@@ -1,5 +1,5 @@
 export { loadAccounts } from "./accounts/config.js";
 export { type WorkerEnv, workerEnv } from "./env.js";
-export { startSandbox } from "./sandbox.js";
+export { simulatedAccounts, startSandbox } from "./sandbox.js";
 export { serveWorker } from "./serve.js";
 export { startWorker, type WorkerHandle, type WorkerOptions } from "./worker.js";
