@@ -118,7 +118,7 @@ export class CreateBatcher {
         group.push(write);
         byAccount.set(write.slot.accountId, group);
       });
-      return new Map(
+      const perAccount = new Map(
         [...byAccount].map(([accountId, group]) => [
           accountId,
           this.deps
@@ -133,15 +133,15 @@ export class CreateBatcher {
             .then(() => undefined),
         ]),
       );
+      return { outcomes, perAccount };
     });
     // Read only through the writes that have a job: a batch of held tasks must not leave it unhandled.
     added.catch(() => undefined);
     return writes.map((write, i) =>
       write.job
-        ? added.then(async (perAccount) => {
-            const outcome = (await records)[i];
+        ? added.then(async ({ outcomes, perAccount }) => {
             // Not written: no job was added, none to take back.
-            if (outcome !== "created") return;
+            if (outcomes[i] !== "created") return;
             await perAccount.get(write.slot.accountId);
           })
         : null,
