@@ -15,14 +15,16 @@ COPY packages/midjourney/package.json packages/midjourney/
 COPY packages/notify/package.json packages/notify/
 COPY packages/translate/package.json packages/translate/
 COPY packages/client/package.json packages/client/
-# TypeScript runs through tsx (a dev dependency of the workspace), so the full install is kept.
+# The build needs the workspace's dev dependencies (esbuild, tsx), so the full install is kept.
 RUN pnpm install --frozen-lockfile --prod=false
 
 COPY tsconfig.base.json tsconfig.json ./
 COPY apps apps
 COPY packages packages
 COPY scripts scripts
+# Each process as one plain-JavaScript bundle (apps/*/dist/main.js): no TypeScript loader at run time.
+RUN pnpm build
 
 USER node
 EXPOSE 3000
-CMD ["node", "--import", "tsx", "apps/api/src/main.ts"]
+CMD ["node", "apps/api/dist/main.js"]
