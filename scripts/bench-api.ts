@@ -2,12 +2,14 @@
 // with 20 ids, fetch), under autocannon, each beside a bare Fastify baseline doing the same Redis work,
 // in the same run (alternating rounds, medians); then BENCH_STREAMS open event streams on the API
 // process. Prints req/s, latency, RSS and the ratio. BENCH_PARTS=submit,batch,fetch,mj,streams picks parts.
+// Both servers run as production runs the API: bundled by `pnpm build`'s bundler, under plain node.
 import { type ChildProcess, fork } from "node:child_process";
 import { once } from "node:events";
 import { connectRedis } from "@mjg/shared";
 import { dropPrefix } from "@mjg/shared/testing";
 import autocannon from "autocannon";
 import { benchStreams } from "./bench/streams.js";
+import { bundle } from "./build.js";
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -28,15 +30,15 @@ interface Server {
   child: ChildProcess;
 }
 
+// Beside the API's own bundle, so that it loads the API's dependencies.
+const SERVER_BUNDLE = "apps/api/dist/bench-server.js";
+await bundle("scripts/bench/api-server.ts", SERVER_BUNDLE);
+
 async function startServer(mode: "gateway" | "baseline"): Promise<Server> {
-  const child = fork(
-    new URL("./bench/api-server.ts", import.meta.url).pathname,
-    [mode, `${prefix}-${mode}`],
-    {
-      execArgv: ["--import", "tsx"],
-      stdio: ["ignore", "pipe", "inherit", "ipc"],
-    },
-  );
+  const child = fork(new URL(`../${SERVER_BUNDLE}`, import.meta.url).pathname, [mode, `${prefix}-${mode}`], {
+    execArgv: [],
+    stdio: ["ignore", "pipe", "inherit", "ipc"],
+  });
   const [line] = (await once(child.stdout!, "data")) as [Buffer];
   return { url: JSON.parse(line.toString()).url, child };
 }
