@@ -157,20 +157,31 @@ export const PublicTaskSchema = TaskRecordSchema.omit({
 export type PublicTask = z.infer<typeof PublicTaskSchema>;
 
 export function publicTask(record: TaskRecord): PublicTask {
-  const {
-    rev: _rev,
-    discord: _discord,
-    params: _params,
-    api: _api,
-    buttons: _buttons,
-    finalPrompt: _finalPrompt,
-    seed: _seed,
-    botType: _botType,
-    previewUrl: _previewUrl,
-    imageUrls: _imageUrls,
-    ...visible
-  } = record;
-  return visible;
+  // Field by field, not an object rest: every fetch and seed callback builds this view.
+  return {
+    _id: record._id,
+    action: record.action,
+    status: record.status,
+    prompt: record.prompt,
+    promptEn: record.promptEn,
+    description: record.description,
+    state: record.state,
+    notifyHook: record.notifyHook,
+    index: record.index,
+    taskId: record.taskId,
+    parentId: record.parentId,
+    uri: record.uri,
+    imageUrl: record.imageUrl,
+    hash: record.hash,
+    content: record.content,
+    progress: record.progress,
+    failReason: record.failReason,
+    submitTime: record.submitTime,
+    startTime: record.startTime,
+    finishTime: record.finishTime,
+    accountId: record.accountId,
+    mode: record.mode,
+  };
 }
 
 export function isTerminal(status: TaskStatus): boolean {

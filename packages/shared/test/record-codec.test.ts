@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeRecord, encodeRecord, type TaskRecord } from "../src/task.js";
+import { decodeRecord, encodeRecord, PublicTaskSchema, publicTask, type TaskRecord } from "../src/task.js";
 import { testRecord } from "../src/testing.js";
 
 const HASH = "84ef41bc-48c7-4748-a81a-1e20dd5c5463";
@@ -47,5 +47,15 @@ describe("task records as Redis keeps them", () => {
   it("read records written before buttons were kept compact", () => {
     const record = finished(grid);
     expect(decodeRecord(JSON.stringify(record))).toEqual(record);
+  });
+});
+
+describe("the seed's view of a record", () => {
+  it("has exactly the seed's fields, each with the record's value", () => {
+    const record = finished(grid);
+    const view = publicTask(record) as Record<string, unknown>;
+    expect(Object.keys(view).sort()).toEqual(Object.keys(PublicTaskSchema.shape).sort());
+    for (const [field, value] of Object.entries(view))
+      expect(value).toEqual(record[field as keyof TaskRecord]);
   });
 });

@@ -64,6 +64,7 @@ export class BannedWords {
 
   /** The banned word that appears first in the prompt (as configured), or null when there is none. */
   find(prompt: string): string | null {
+    if (this.#words.length === 0) return null;
     const text = normalise(prompt);
     let found: { word: string; index: number } | null = null;
     for (const banned of this.#words) {

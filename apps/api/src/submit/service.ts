@@ -297,7 +297,8 @@ export class TaskSubmitter {
       if (error instanceof TranslationError) throw new ApiError("TRANSLATION_FAILED");
       throw error;
     }
-    refuse(bannedWords.find(promptEn), promptEn);
+    // Untranslated (no translator, or nothing to translate): the prompt was checked above.
+    if (promptEn !== prompt) refuse(bannedWords.find(promptEn), promptEn);
     return promptEn;
   }
 
