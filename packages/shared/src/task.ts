@@ -329,25 +329,35 @@ export function encodeRecord(record: TaskRecord): string {
 
 /** Reads what `encodeRecord` wrote (and records written before a field existed). */
 export function decodeRecord(raw: string): TaskRecord {
-  const record = withDefaults(JSON.parse(raw) as TaskRecord);
+  const record = fillDefaults(JSON.parse(raw) as TaskRecord);
   const stored = record.buttons as (StoredButton | TaskButton)[];
   if (stored.length > 0) record.buttons = stored.map((button) => readButton(button, record.hash));
   return record;
 }
 
-/** Records written before a field existed read with its default. */
-export function withDefaults(record: TaskRecord): TaskRecord {
-  return {
-    ...record,
-    api: record.api ?? "seed",
-    mode: record.mode ?? null,
-    botType: record.botType ?? "MID_JOURNEY",
-    finalPrompt: record.finalPrompt ?? null,
-    buttons: record.buttons ?? [],
-    seed: record.seed ?? null,
-    previewUrl: record.previewUrl ?? null,
-    imageUrls: record.imageUrls ?? [],
-    params: { ...DEFAULT_PARAMS, ...record.params },
-    discord: { ...DEFAULT_DISCORD, ...record.discord },
-  };
+/**
+ * Gives a freshly parsed record the defaults of fields added after it was written, in place: a
+ * current record has them all and is left as parsed (every read goes through here).
+ */
+function fillDefaults(record: TaskRecord): TaskRecord {
+  record.api ??= "seed";
+  record.mode ??= null;
+  record.botType ??= "MID_JOURNEY";
+  record.finalPrompt ??= null;
+  record.buttons ??= [];
+  record.seed ??= null;
+  record.previewUrl ??= null;
+  record.imageUrls ??= [];
+  record.params = withKeys(record.params, DEFAULT_PARAMS, PARAM_KEYS);
+  record.discord = withKeys(record.discord, DEFAULT_DISCORD, DISCORD_KEYS);
+  return record;
+}
+
+const PARAM_KEYS = Object.keys(DEFAULT_PARAMS);
+const DISCORD_KEYS = Object.keys(DEFAULT_DISCORD);
+
+/** `value` when it has every key of `defaults`, else the defaults overlaid with it. */
+function withKeys<T extends object>(value: T | undefined, defaults: T, keys: string[]): T {
+  if (value !== undefined && keys.every((key) => key in value)) return value;
+  return { ...defaults, ...value };
 }

@@ -50,6 +50,31 @@ describe("task records as Redis keeps them", () => {
   });
 });
 
+describe("records written before a field existed", () => {
+  it("read with the defaults of the fields they lack, top-level and nested", () => {
+    const current = finished(grid);
+    const {
+      api: _api,
+      mode: _mode,
+      seed: _seed,
+      imageUrls: _imageUrls,
+      ...older
+    } = JSON.parse(encodeRecord(current)) as Record<string, unknown>;
+    const { remix: _remix, ...params } = current.params;
+    const { modalNonce: _modalNonce, modalSentAt: _modalSentAt, ...discord } = current.discord;
+    const read = decodeRecord(JSON.stringify({ ...older, params, discord }));
+    expect(read).toEqual({
+      ...current,
+      api: "seed",
+      mode: null,
+      seed: null,
+      imageUrls: [],
+      params: { ...current.params, remix: false },
+      discord: { ...current.discord, modalNonce: null, modalSentAt: null },
+    });
+  });
+});
+
 describe("the seed's view of a record", () => {
   it("has exactly the seed's fields, each with the record's value", () => {
     const record = finished(grid);
