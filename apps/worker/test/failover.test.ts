@@ -109,9 +109,12 @@ describe("a worker is killed (-9) and another takes its account over", () => {
       () => stack!.sim.stats().totals.runningJobs === 0,
     );
     expect((await stack.task(id)).status).toBe("IN_PROGRESS");
+    const takeover = Date.now();
     await stack.startWorker({ workerId: "heir", ...SLOW_RECOVERY });
 
     const task = await stack.waitForTask(id, undefined, 40_000);
+    // Reported, not asserted (shared machines): the figure the failover notes quote.
+    console.info(`result read from the channel ${Date.now() - takeover} ms after the heir started`);
     expect(task.status).toBe("SUCCESS");
     expect(task.imageUrl).toMatch(/^http/);
     expect(stack.sim.stats().totals.interactions).toBe(1);
