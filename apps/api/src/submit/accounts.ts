@@ -37,10 +37,17 @@ export class AccountLoads {
     return { loads: ids.map((id) => loads.get(id) ?? 0), fresh: true };
   }
 
-  /** This process took a slot on the account: count it until the next read. */
-  taken(accountId: string): void {
+  /** The loads of `ids` as this process counts them now (its reservations in flight included), or null. */
+  counted(ids: string[]): number[] | null {
+    const cached = this.cached;
+    if (!cached || !ids.every((id) => cached.loads.has(id))) return null;
+    return ids.map((id) => cached.loads.get(id)!);
+  }
+
+  /** This process is taking a slot on the account: count it until the next read (-1: it was refused). */
+  taken(accountId: string, count = 1): void {
     const load = this.cached?.loads.get(accountId);
-    if (load !== undefined) this.cached!.loads.set(accountId, load + 1);
+    if (load !== undefined) this.cached!.loads.set(accountId, Math.max(0, load + count));
   }
 
   private read(ids: string[]): Promise<Map<string, number>> {
@@ -93,12 +100,13 @@ export async function reserveAccount(
   const ids = accounts.map((account) => account.id);
   for (let fresh = false; ; fresh = true) {
     const read = await pool.of(ids, fresh);
-    // Another API process may fill an account between ranking and reserving: try the next one.
-    for (const account of rankAccounts(accounts, read.loads)) {
-      if (await take(account)) {
-        pool.taken(account.id);
-        return account;
-      }
+    // Ranked on the loads as counted at this moment and counted before the reservation is in: the
+    // tasks of one batch, deciding side by side, spread over the accounts instead of all picking one.
+    for (const account of rankAccounts(accounts, pool.counted(ids) ?? read.loads)) {
+      pool.taken(account.id);
+      if (await take(account)) return account;
+      // Another API process filled it between ranking and reserving: try the next one.
+      pool.taken(account.id, -1);
     }
     // Full by loads this process counted forward: read them again before saying so.
     if (read.fresh) throw new ApiError("QUEUES_FULL");
