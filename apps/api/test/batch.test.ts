@@ -1,5 +1,7 @@
-import { ERRORS, indexedTaskCount } from "@mjg/shared";
+import { ERRORS, indexedTaskCount, isCluster, jobTaskIds, TASK_JOB_NAME, TASKS_JOB_NAME } from "@mjg/shared";
+import { testRecord } from "@mjg/shared/testing";
 import { afterEach, describe, expect, it } from "vitest";
+import { CreateBatcher } from "../src/submit/batcher.js";
 import { accountStatus, type Harness, json, startApi } from "./harness.js";
 
 let h: Harness;
@@ -51,7 +53,7 @@ describe("POST /api/v1/trigger/submit-batch", () => {
       if (r.code === 0) expect(r.description).toBe(ERRORS.QUEUES_FULL.message);
   });
 
-  it("a batch of 100 queues one job per accepted task on its account, none for the refused", async () => {
+  it("a batch of 100 queues each accepted task once on its account, none of the refused (one tasks job per account on one Redis)", async () => {
     h = await startApi({
       accounts: [
         accountStatus("a1", { concurrency: 3, queueSize: 27 }),
@@ -66,14 +68,72 @@ describe("POST /api/v1/trigger/submit-batch", () => {
     const queued: string[] = [];
     for (const account of ["a1", "a2"]) {
       const jobs = await h.api.submitter.queueFor(account).getJobs(["wait", "prioritized"]);
-      expect(jobs).toHaveLength(30);
-      for (const job of jobs) {
-        const task = await json(await fetch(`${h.url}/api/v1/task/fetch?_id=${job.data.taskId}`));
+      // A cluster writes each record apart from its account's slot, and queues each task's own job.
+      if (!isCluster(h.redis)) expect(jobs.map((job) => job.name)).toEqual([TASKS_JOB_NAME]);
+      const taskIds = jobs.flatMap((job) => jobTaskIds(job));
+      expect(taskIds).toHaveLength(30);
+      for (const taskId of taskIds) {
+        const task = await json(await fetch(`${h.url}/api/v1/task/fetch?_id=${taskId}`));
         expect(task.accountId).toBe(account);
-        queued.push(job.data.taskId);
+        queued.push(taskId);
       }
     }
     expect(queued.sort()).toEqual([...accepted].sort());
+  });
+
+  it("spreads its tasks evenly over accounts with room, instead of piling them on one", async () => {
+    h = await startApi({
+      accounts: ["a1", "a2", "a3"].map((id) => accountStatus(id, { queueSize: 100 })),
+    });
+    const tasks = Array.from({ length: 30 }, (_, i) => ({ action: "IMAGINE", prompt: `p${i}` }));
+    const { body } = await batch({ tasks });
+    const perAccount = new Map<string, number>();
+    for (const { result } of body.result as { result: string }[]) {
+      const task = await json(await fetch(`${h.url}/api/v1/task/fetch?_id=${result}`));
+      perAccount.set(task.accountId, (perAccount.get(task.accountId) ?? 0) + 1);
+    }
+    expect([...perAccount.values()]).toEqual([10, 10, 10]);
+  });
+
+  it("a batch too small to share a tasks job queues each task's own job", async () => {
+    h = await startApi({ accounts: [accountStatus("a1", { queueSize: 100 })] });
+    const tasks = Array.from({ length: 5 }, (_, i) => ({ action: "IMAGINE", prompt: `p${i}` }));
+    const { body } = await batch({ tasks });
+    const accepted = (body.result as { result: string }[]).map((r) => r.result);
+    const jobs = await h.api.submitter.queueFor("a1").getJobs(["wait", "prioritized"]);
+    expect(jobs.map((job) => job.name)).toEqual(accepted.map(() => TASK_JOB_NAME));
+    expect(jobs.flatMap((job) => jobTaskIds(job)).sort()).toEqual([...accepted].sort());
+  });
+
+  it("a tasks job its replicas do not confirm is taken back, and its tasks' writes say so", async () => {
+    h = await startApi({ accounts: [accountStatus("a1", { queueSize: 100 })] });
+    const refusal = new Error("NOREPLICAS 0 of 1 replicas confirmed the write within 1000 ms");
+    const batcher = new CreateBatcher({
+      store: h.api.store,
+      storeImages: async () => undefined,
+      queueFor: (accountId) => h.api.submitter.queueFor(accountId),
+      confirmQueued: async () => {
+        throw refusal;
+      },
+    });
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        batcher.write({
+          record: testRecord({ prompt: `p${i}` }),
+          slot: { accountId: "a1", capacity: 100 },
+          images: null,
+          job: true,
+        }),
+      ),
+    );
+    for (const result of results) {
+      expect(result.record).toEqual({ status: "fulfilled", value: "created" });
+      expect(result.job).toEqual({ status: "rejected", reason: refusal });
+    }
+    expect(await h.api.submitter.queueFor("a1").getJobCounts("wait", "prioritized")).toEqual({
+      wait: 0,
+      prioritized: 0,
+    });
   });
 
   it("refuses a body that is not 1–100 tasks as a whole", async () => {

@@ -1,4 +1,5 @@
-import { keySpace, type TaskRecord } from "@mjg/shared";
+import { type AccountJob, jobTaskIds, keySpace, TASKS_JOB_NAME, type TaskRecord } from "@mjg/shared";
+import { Queue } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
 import { killAll, spawnWorker, type WorkerChild } from "./children.js";
 import { type Stack, startStack } from "./harness.js";
@@ -208,15 +209,87 @@ describe("an account taken out of rotation", () => {
     }
     expect(queuedOnLeaving.length).toBeGreaterThan(0);
 
-    const response = await fetch(`${stack.apiUrl}/admin/accounts/${leaving}/disable`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ reason: "maintenance" }),
-    });
-    expect(response.status).toBe(200);
-    const tasks = await Promise.all(ids.map((id) => stack!.waitForTask(id)));
-    expect(tasks.map((task) => task.status)).toEqual(ids.map(() => "SUCCESS"));
-    for (const id of queuedOnLeaving) expect((await storedRecord(stack, id)).accountId).toBe(staying);
+    await takeOutOfRotation(stack, leaving!);
+    await expectSucceededAfterMoving(stack, ids, queuedOnLeaving, staying);
     expect(stack.sim.stats().totals.interactions).toBe(ids.length);
   });
 });
+
+describe("a large batch", () => {
+  it("is queued as one tasks job per account whose worker turns it into task jobs: every task ends in SUCCESS, sent once", async () => {
+    stack = await startStack({ simAccounts: 2, stepDelayMs: 5, account: { queueSize: 50 } });
+    const ids = await submitBatch(stack, 40);
+    const tasks = await Promise.all(ids.map((id) => stack!.waitForTask(id)));
+    expect(tasks.map((task) => task.status)).toEqual(ids.map(() => "SUCCESS"));
+    expect(stack.sim.stats().totals.interactions).toBe(ids.length);
+    expect(stack.sim.stats().totals.duplicateNonces).toBe(0);
+  });
+
+  it("still waiting as one job when its account leaves rotation, moves task by task to another account", async () => {
+    stack = await startStack({
+      simAccounts: 2,
+      stepDelayMs: 5,
+      account: { concurrency: 1, queueSize: 50 },
+    });
+    const [leaving, staying] = stack.accounts.map((account) => account.id) as [string, string];
+    // A job that never finishes holds the leaving account's only slot, so its tasks job waits.
+    stack.sim.control.failNext(leaving, "never-finish");
+    const stuck = await fetch(`${stack.apiUrl}/mj/submit/imagine`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ prompt: "a stuck kite", accountFilter: { instanceId: leaving } }),
+    }).then((response) => response.json() as Promise<{ result: string }>);
+    await stack.waitForTask(stuck.result, (task) => task.status === "IN_PROGRESS");
+
+    const ids = await submitBatch(stack, 40);
+    const queue = new Queue<AccountJob>(keySpace(stack.prefix).accountQueue(leaving), {
+      connection: stack.redis,
+      prefix: stack.prefix,
+    });
+    cleanups.push(() => queue.close());
+    const waiting = await queue.getJobs(["waiting"]);
+    expect(waiting.map((job) => job.name)).toEqual([TASKS_JOB_NAME]);
+    const onLeaving = jobTaskIds(waiting[0]!);
+    expect(onLeaving.length).toBeGreaterThan(0);
+
+    await takeOutOfRotation(stack, leaving);
+    await expectSucceededAfterMoving(stack, ids, onLeaving, staying);
+    // The batch's tasks were each sent once, plus the stuck one.
+    expect(stack.sim.stats().totals.interactions).toBe(ids.length + 1);
+  });
+});
+
+/** An operator disables the account through the admin API. */
+async function takeOutOfRotation(s: Stack, accountId: string): Promise<void> {
+  const response = await fetch(`${s.apiUrl}/admin/accounts/${accountId}/disable`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ reason: "maintenance" }),
+  });
+  expect(response.status).toBe(200);
+}
+
+/** Every task ends in SUCCESS, the `moved` ones on account `to`. */
+async function expectSucceededAfterMoving(
+  s: Stack,
+  ids: string[],
+  moved: string[],
+  to: string,
+): Promise<void> {
+  const tasks = await Promise.all(ids.map((id) => s.waitForTask(id)));
+  expect(tasks.map((task) => task.status)).toEqual(ids.map(() => "SUCCESS"));
+  for (const id of moved) expect((await storedRecord(s, id)).accountId).toBe(to);
+}
+
+/** Submits `count` imagines in one submit-batch (enough to share tasks jobs); returns their ids. */
+async function submitBatch(s: Stack, count: number): Promise<string[]> {
+  const tasks = Array.from({ length: count }, (_, i) => ({ action: "IMAGINE", prompt: `a kite ${i}` }));
+  const response = await fetch(`${s.apiUrl}/api/v1/trigger/submit-batch`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ tasks }),
+  });
+  const body = (await response.json()) as { result: { code: number; result: string }[] };
+  expect(body.result.map((r) => r.code)).toEqual(tasks.map(() => 1));
+  return body.result.map((r) => r.result);
+}

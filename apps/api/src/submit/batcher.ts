@@ -1,9 +1,11 @@
 import {
+  type AccountJob,
   type SlotClaim,
   TASK_JOB_NAME,
-  type TaskJob,
+  TASKS_JOB_NAME,
   type TaskRecord,
   type TaskStore,
+  taskBatchJobOptions,
   taskJobOptions,
 } from "@mjg/shared";
 import type { Queue } from "bullmq";
@@ -27,12 +29,14 @@ export interface TaskWriteResult {
 export interface CreateBatcherDeps {
   store: TaskStore;
   storeImages: (taskId: string, images: readonly string[]) => Promise<void>;
-  queueFor: (accountId: string) => Queue<TaskJob>;
+  queueFor: (accountId: string) => Queue<AccountJob>;
+  /** Resolves once the account queue's latest writes are on replicas (REDIS_WAIT_REPLICAS); throws if not. */
+  confirmQueued: (accountId: string) => Promise<void>;
 }
 
 // A batch is sent at once when it is this large, without waiting for the end of the loop turn.
 const MAX_BATCH = 200;
-// From this many tasks in one batch, jobs are added in bulk once the records are written.
+// From this many tasks in one batch, each account gets one tasks job once the records are written.
 const BULK_MIN = 32;
 
 /**
@@ -73,9 +77,9 @@ export class CreateBatcher {
     const images = writes.map((write) =>
       write.images && write.images.length > 0 ? this.deps.storeImages(write.record._id, write.images) : null,
     );
-    // A large batch (a submit-batch) waits for its records and adds only the written tasks' jobs, in
-    // bulk: one round trip more, a third less work per job. A small one adds each job behind the
-    // script through the connection's auto-pipeline (addBulk's explicit pipeline would go ahead of it).
+    // A large batch (a submit-batch) waits for its records, then adds one tasks job per account for
+    // the written tasks (their worker adds the task jobs): one round trip more, a fraction of the work.
+    // A small one adds each job behind the script through the connection's auto-pipeline.
     const jobs =
       writes.length >= BULK_MIN
         ? this.bulkJobs(writes, records)
@@ -105,7 +109,23 @@ export class CreateBatcher {
       .then(() => undefined);
   }
 
-  /** One promise per write: its account's addBulk once the records are in; null when no job is due. */
+  /**
+   * The records' own wait for replicas came before this job: it waits again, and a job the replicas
+   * do not confirm is taken back with the records (a job lost in a failover would strand them).
+   */
+  private async addTasksJob(accountId: string, taskIds: string[]): Promise<void> {
+    const job = await this.deps
+      .queueFor(accountId)
+      .add(TASKS_JOB_NAME, { taskIds }, taskBatchJobOptions(taskIds));
+    try {
+      await this.deps.confirmQueued(accountId);
+    } catch (error) {
+      await job.remove().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** One promise per write: its account's tasks job once the records are in; null when no job is due. */
   private bulkJobs(
     writes: NewTaskWrite[],
     records: Promise<("created" | "full" | "exists")[]>,
@@ -121,16 +141,10 @@ export class CreateBatcher {
       const perAccount = new Map(
         [...byAccount].map(([accountId, group]) => [
           accountId,
-          this.deps
-            .queueFor(accountId)
-            .addBulk(
-              group.map((write) => ({
-                name: TASK_JOB_NAME,
-                data: { taskId: write.record._id },
-                opts: taskJobOptions(write.record._id),
-              })),
-            )
-            .then(() => undefined),
+          this.addTasksJob(
+            accountId,
+            group.map((write) => write.record._id),
+          ),
         ]),
       );
       return { outcomes, perAccount };

@@ -1,5 +1,6 @@
 import {
   type AccountDirectory,
+  type AccountJob,
   type AccountStatus,
   ApiError,
   BannedPromptError,
@@ -12,7 +13,6 @@ import {
   ScriptNotLoadedError,
   TASK_JOB_NAME,
   TaskExistsError,
-  type TaskJob,
   type TaskRecord,
   type TaskStore,
   taskJobId,
@@ -72,7 +72,7 @@ const IMAGES_GRACE_MS = 3_600_000;
 
 /** Creates the task record and its queued job together, or neither. */
 export class TaskSubmitter {
-  private readonly queues = new Map<string, Queue<TaskJob>>();
+  private readonly queues = new Map<string, Queue<AccountJob>>();
   private readonly batcher: CreateBatcher;
   private readonly loads: AccountLoads;
 
@@ -82,6 +82,7 @@ export class TaskSubmitter {
       store: deps.store,
       storeImages: (taskId, images) => this.storeImages(taskId, images),
       queueFor: (accountId) => this.queueFor(accountId),
+      confirmQueued: (accountId) => this.confirmQueued(accountId),
     });
   }
 
@@ -151,9 +152,7 @@ export class TaskSubmitter {
         if (draft.images && draft.images.length > 0) await this.storeImages(id, draft.images);
         if (!draft.hold) {
           await this.enqueue(id, made.account.id);
-          // The job lives on its account's master: on a replica too before the answer says so.
-          const queueKey = `${this.deps.keys.prefix}:${this.deps.keys.accountQueue(made.account.id)}:meta`;
-          await waitForReplicas(this.deps.connection, queueKey);
+          await this.confirmQueued(made.account.id);
         }
       } catch (error) {
         // Compensate: without its job the record would never be worked on.
@@ -255,6 +254,15 @@ export class TaskSubmitter {
     await job?.remove().catch(() => undefined);
   }
 
+  /** The account queue's writes are on replicas too (REDIS_WAIT_REPLICAS) before an answer says so. */
+  private async confirmQueued(accountId: string): Promise<void> {
+    // Routed by a key of the queue: on a cluster the queue lives on its account's master.
+    await waitForReplicas(
+      this.deps.connection,
+      `${this.deps.keys.prefix}:${this.deps.keys.accountQueue(accountId)}:meta`,
+    );
+  }
+
   /** Adds the task's job to its account queue (the job id is the task id: queued at most once). */
   async enqueue(taskId: string, accountId: string): Promise<void> {
     await this.queueFor(accountId).add(TASK_JOB_NAME, { taskId }, taskJobOptions(taskId));
@@ -302,10 +310,10 @@ export class TaskSubmitter {
     return promptEn;
   }
 
-  queueFor(accountId: string): Queue<TaskJob> {
+  queueFor(accountId: string): Queue<AccountJob> {
     let queue = this.queues.get(accountId);
     if (!queue) {
-      queue = new Queue<TaskJob>(this.deps.keys.accountQueue(accountId), {
+      queue = new Queue<AccountJob>(this.deps.keys.accountQueue(accountId), {
         connection: this.deps.connection,
         prefix: this.deps.keys.prefix,
         streams: QUEUE_STREAMS,

@@ -11,12 +11,17 @@ import {
 } from "@mjg/midjourney";
 import {
   type AccountDirectory,
+  type AccountJob,
   type BotType,
   isTerminal,
+  jobTaskIds,
   QUEUE_STREAMS,
   SEED_JOB_NAME,
   TASK_JOB_NAME,
+  TASKS_JOB_NAME,
+  type TaskBatchJob,
   type TaskJob,
+  taskJobOptions,
 } from "@mjg/shared";
 import { DelayedError, type Job, Queue, WaitingError, Worker } from "bullmq";
 import type { Logger } from "pino";
@@ -53,8 +58,8 @@ export class AccountRuntime implements TaskAccount {
   readonly slots: RunningSlots;
   readonly waiters = new Waiters();
   /** The account's queue, for adopting, moving and failing its jobs outside the worker. */
-  private readonly queue: Queue<TaskJob>;
-  private worker: Worker<TaskJob> | null = null;
+  private readonly queue: Queue<AccountJob>;
+  private worker: Worker<AccountJob> | null = null;
   private readonly processor: TaskProcessor;
   private readonly effectChains = new Map<string, Promise<void>>();
   private tickTimer: NodeJS.Timeout | null = null;
@@ -86,7 +91,7 @@ export class AccountRuntime implements TaskAccount {
     this.rest = new DiscordRest({ token: account.token, apiUrl: deps.discord.apiUrl });
     this.correlator = new Correlator({ channelId: account.channelId });
     this.slots = new RunningSlots(deps.bullConnection, deps.keys);
-    this.queue = new Queue<TaskJob>(deps.keys.accountQueue(account.id), {
+    this.queue = new Queue<AccountJob>(deps.keys.accountQueue(account.id), {
       connection: deps.bullConnection,
       prefix: deps.keys.prefix,
       streams: QUEUE_STREAMS,
@@ -156,7 +161,7 @@ export class AccountRuntime implements TaskAccount {
     });
     await this.adopt();
     this.tickTimer = setInterval(() => this.tick(), TICK_MS);
-    this.worker = new Worker<TaskJob>(
+    this.worker = new Worker<AccountJob>(
       this.deps.keys.accountQueue(this.id),
       (job, token) => this.process(job, token),
       {
@@ -310,8 +315,8 @@ export class AccountRuntime implements TaskAccount {
   async moveQueued(reason: string): Promise<number> {
     let failed = 0;
     for (const job of await this.queue.getJobs(["waiting", "delayed", "prioritized", "paused"])) {
-      if (job.name === TASK_JOB_NAME && (await this.moveOrFail(job.data.taskId, reason)) === "failed")
-        failed++;
+      for (const taskId of jobTaskIds(job))
+        if ((await this.moveOrFail(taskId, reason)) === "failed") failed++;
       await job.remove().catch(() => undefined);
     }
     return failed;
@@ -372,11 +377,13 @@ export class AccountRuntime implements TaskAccount {
     }
   }
 
-  private async process(job: Job<TaskJob>, token: string | undefined): Promise<void> {
-    if (job.name !== TASK_JOB_NAME && job.name !== SEED_JOB_NAME) throw new Error(`unknown job ${job.name}`);
+  private async process(job: Job<AccountJob>, token: string | undefined): Promise<void> {
+    if (job.name !== TASK_JOB_NAME && job.name !== SEED_JOB_NAME && job.name !== TASKS_JOB_NAME)
+      throw new Error(`unknown job ${job.name}`);
     // A job fetched while stopping goes straight back to the queue for the next owner.
     if (this.stopping) return this.handBack(job, token);
-    const taskId = job.data.taskId;
+    if (job.name === TASKS_JOB_NAME) return this.addTaskJobs((job.data as TaskBatchJob).taskIds);
+    const taskId = (job.data as TaskJob).taskId;
     // Reading a finished job's seed sends one /show: no running slot, no correlation.
     if (job.name === SEED_JOB_NAME) return this.seeds.lookup(taskId);
     this.active.add(taskId);
@@ -393,8 +400,19 @@ export class AccountRuntime implements TaskAccount {
     if (outcome === "handedBack") return this.handBack(job, token);
   }
 
+  /**
+   * A tasks job becomes its tasks' own jobs, at the back of the queue. Run again (a crash before it
+   * completed), it adds none twice: a task's job id is its task id. A task cancelled, moved or ended
+   * meanwhile gets a job that finds so and ends.
+   */
+  private async addTaskJobs(taskIds: string[]): Promise<void> {
+    await this.queue.addBulk(
+      taskIds.map((taskId) => ({ name: TASK_JOB_NAME, data: { taskId }, opts: taskJobOptions(taskId) })),
+    );
+  }
+
   /** BullMQ's idiom for "not done here": the job waits again, for whoever owns the account next. */
-  private async handBack(job: Job<TaskJob>, token: string | undefined): Promise<never> {
+  private async handBack(job: Job<AccountJob>, token: string | undefined): Promise<never> {
     // With our token only: a job another owner holds by now (it adopted it) is left alone.
     await job.moveToWait(token).catch(() => undefined);
     throw new WaitingError();
