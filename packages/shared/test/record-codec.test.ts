@@ -37,6 +37,19 @@ describe("task records as Redis keeps them", () => {
     expect(kept).toBeLessThan(plain / 2);
   });
 
+  it("leave out a new record's nested defaults and empty lists, and read it back whole", () => {
+    const record = testRecord({ prompt: "a lighthouse at dawn" });
+    const stored = encodeRecord(record);
+    for (const field of ["params", "discord", "buttons", "imageUrls"])
+      expect(JSON.parse(stored)).not.toHaveProperty(field);
+    expect(stored.length).toBeLessThan(JSON.stringify(record).length * 0.7);
+    expect(decodeRecord(stored)).toEqual(record);
+    // A nested object that left its defaults is kept whole.
+    const sent = { ...record, discord: { ...record.discord, nonce: "1234", sends: 1 } };
+    expect(JSON.parse(encodeRecord(sent)).discord).toEqual(sent.discord);
+    expect(decodeRecord(encodeRecord(sent))).toEqual(sent);
+  });
+
   it("keep a custom id that already holds the hash mark unchanged", () => {
     const record = finished([
       { customId: `MJ::Odd::{h}::${HASH}`, emoji: "", label: "?", type: 2, style: 1 },
