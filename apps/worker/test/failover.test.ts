@@ -1,9 +1,9 @@
-import { type AccountJob, jobTaskIds, keySpace, TASKS_JOB_NAME, type TaskRecord } from "@mjg/shared";
+import { type AccountJob, jobTaskIds, keySpace, TASKS_JOB_NAME } from "@mjg/shared";
 import { Queue } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
 import { killAll, spawnWorker, type WorkerChild } from "./children.js";
 import { type Stack, startStack } from "./harness.js";
-import { accountStatus, readyWithholdingRelay, sleep, submitOk, waitFor } from "./helpers.js";
+import { accountStatus, readyWithholdingRelay, sleep, storedRecord, submitOk, waitFor } from "./helpers.js";
 
 let stack: Stack | undefined;
 let children: WorkerChild[] = [];
@@ -15,11 +15,6 @@ afterEach(async () => {
   stack = undefined;
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
-
-/** The full record as the worker keeps it (with its account and Discord bookkeeping). */
-async function storedRecord(s: Stack, taskId: string): Promise<TaskRecord> {
-  return JSON.parse((await s.redis.get(keySpace(s.prefix).task(taskId)))!) as TaskRecord;
-}
 
 /** Samples which workers run each account, and remembers the most that ever ran one at once. */
 function watchOwners(s: Stack): { most(): number; stop(): void } {

@@ -1,5 +1,5 @@
 import { createServer, type Server, Socket } from "node:net";
-import { AccountDirectory, type AccountStatus, keySpace } from "@mjg/shared";
+import { AccountDirectory, type AccountStatus, decodeRecord, keySpace, type TaskRecord } from "@mjg/shared";
 import WebSocket, { WebSocketServer } from "ws";
 import type { Stack } from "./harness.js";
 
@@ -21,6 +21,11 @@ export async function waitFor<T>(
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The full record as the worker keeps it (its account and Discord bookkeeping included). */
+export async function storedRecord(stack: Stack, taskId: string): Promise<TaskRecord> {
+  return decodeRecord((await stack.redis.get(keySpace(stack.prefix).task(taskId)))!);
 }
 
 /** The account as the registry shows it to operators and the API. */

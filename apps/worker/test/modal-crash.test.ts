@@ -1,8 +1,7 @@
-import { keySpace, type TaskRecord } from "@mjg/shared";
 import { afterEach, describe, expect, it } from "vitest";
 import { killAll, spawnWorker, type WorkerChild } from "./children.js";
 import { type Stack, startStack } from "./harness.js";
-import { waitFor } from "./helpers.js";
+import { storedRecord, waitFor } from "./helpers.js";
 import { button, mjClient } from "./mj-client.js";
 
 let stack: Stack | undefined;
@@ -16,10 +15,6 @@ afterEach(async () => {
 
 // Long enough jobs that a process can die while one is running.
 const LONG_JOB = { progressSteps: Array.from({ length: 20 }, (_, i) => i * 5) };
-
-async function storedRecord(s: Stack, taskId: string): Promise<TaskRecord> {
-  return JSON.parse((await s.redis.get(keySpace(s.prefix).task(taskId)))!) as TaskRecord;
-}
 
 describe("a worker killed in the middle of a pop-up", () => {
   it("leaves a Custom Zoom that another worker finishes, with one click and one pop-up answer", async () => {

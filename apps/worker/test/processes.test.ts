@@ -1,8 +1,8 @@
-import { keySpace, type TaskRecord } from "@mjg/shared";
+import { keySpace } from "@mjg/shared";
 import { afterEach, describe, expect, it } from "vitest";
 import { killAll, spawnWorker, type WorkerChild } from "./children.js";
 import { type Stack, startStack } from "./harness.js";
-import { submitOk, waitFor } from "./helpers.js";
+import { storedRecord, submitOk, waitFor } from "./helpers.js";
 
 let stack: Stack | undefined;
 let children: WorkerChild[] = [];
@@ -19,11 +19,6 @@ const TOLERANCE_MS = 5;
 
 async function leaseOwner(s: Stack, accountId: string): Promise<string | null> {
   return s.redis.get(keySpace(s.prefix).accountLease(accountId));
-}
-
-/** The full record as the worker keeps it (with its Discord bookkeeping). */
-async function storedRecord(s: Stack, taskId: string): Promise<TaskRecord> {
-  return JSON.parse((await s.redis.get(keySpace(s.prefix).task(taskId)))!) as TaskRecord;
 }
 
 async function submitMany(s: Stack, count: number, label: string): Promise<string[]> {
