@@ -19,7 +19,7 @@ import {
   SEED_JOB_NAME,
   TASK_JOB_NAME,
   TASKS_JOB_NAME,
-  type TaskBatchJob,
+  TaskBatchJobSchema,
   type TaskJob,
   taskJobOptions,
 } from "@mjg/shared";
@@ -382,7 +382,7 @@ export class AccountRuntime implements TaskAccount {
       throw new Error(`unknown job ${job.name}`);
     // A job fetched while stopping goes straight back to the queue for the next owner.
     if (this.stopping) return this.handBack(job, token);
-    if (job.name === TASKS_JOB_NAME) return this.addTaskJobs((job.data as TaskBatchJob).taskIds);
+    if (job.name === TASKS_JOB_NAME) return this.addTaskJobs(TaskBatchJobSchema.parse(job.data).taskIds);
     const taskId = (job.data as TaskJob).taskId;
     // Reading a finished job's seed sends one /show: no running slot, no correlation.
     if (job.name === SEED_JOB_NAME) return this.seeds.lookup(taskId);
