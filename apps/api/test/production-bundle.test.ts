@@ -11,12 +11,17 @@ const repoRoot = resolve(import.meta.dirname, "../../..");
 const redis = testRedis();
 const prefix = uniquePrefix("bundle");
 const children: ChildProcess[] = [];
+let errors = "";
 
 function run(outfile: string, env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, [resolve(repoRoot, outfile)], {
     cwd: repoRoot,
     env: { ...process.env, MJ_KEY_PREFIX: prefix, LOG_LEVEL: "warn", SIM_STEP_DELAY_MS: "50", ...env },
     stdio: ["ignore", "ignore", "pipe"],
+  });
+  // Drained, so a chatty process never blocks on a full pipe; shown if the test fails.
+  child.stderr!.on("data", (chunk) => {
+    errors += chunk;
   });
   children.push(child);
   return child;
@@ -65,7 +70,7 @@ describe("the production bundles", () => {
       async () => json(await fetch(`${base}/mj/task/${submitted.result}/fetch`)),
       (task) => task.status === "SUCCESS" || task.status === "FAILURE",
     );
-    expect(done.status).toBe("SUCCESS");
+    expect(done.status, errors).toBe("SUCCESS");
     expect(done.imageUrl).toMatch(/^http/);
     // Both stop cleanly on SIGTERM, as under compose.
     for (const child of [api, worker]) {
