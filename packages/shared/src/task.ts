@@ -350,8 +350,8 @@ export function decodeRecord(raw: string): TaskRecord {
 }
 
 /**
- * Gives a freshly parsed record the defaults of fields added after it was written, in place: a
- * current record has them all and is left as parsed (every read goes through here).
+ * Gives a freshly parsed record, in place, the defaults of the fields its JSON lacks: left out by
+ * `encodeRecord`, or added to the record after it was written. Every read goes through here.
  */
 function fillDefaults(record: TaskRecord): TaskRecord {
   record.api ??= "seed";
