@@ -13,7 +13,7 @@ import { createServer as createTcpServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRng } from "@mjg/discord-sim";
-import { connectRedis, keySpace, type TaskRecord } from "@mjg/shared";
+import { connectRedis, decodeRecord, keySpace, type TaskRecord } from "@mjg/shared";
 import { chaosReport, type Interaction, meetsTargets, type Tracked } from "./chaos/report.js";
 
 const TASKS = Number(process.env.CHAOS_TASKS ?? 300);
@@ -229,7 +229,7 @@ async function finishedImagine(): Promise<Tracked | null> {
   for (const entry of imagines) {
     if (upscaled.has(entry.id)) continue;
     const raw = await redis.get(keys.task(entry.id)).catch(() => null);
-    if (raw && (JSON.parse(raw) as TaskRecord).status === "SUCCESS") {
+    if (raw && decodeRecord(raw).status === "SUCCESS") {
       upscaled.add(entry.id);
       return entry;
     }
@@ -298,7 +298,7 @@ async function readRecords(ids: string[]): Promise<Map<string, TaskRecord | null
     const chunk = ids.slice(i, i + 200);
     const raws = await Promise.all(chunk.map((id) => redis.get(keys.task(id))));
     chunk.forEach((id, j) => {
-      records.set(id, raws[j] ? (JSON.parse(raws[j]!) as TaskRecord) : null);
+      records.set(id, raws[j] ? decodeRecord(raws[j]!) : null);
     });
   }
   return records;
