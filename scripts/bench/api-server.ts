@@ -1,6 +1,6 @@
 // A server for `pnpm bench:api`: the gateway's API ("gateway") or a bare Fastify baseline ("baseline")
 // doing the same Redis work the benchmark compares against. Prints its URL as one JSON line.
-import { buildApi } from "@mjg/api";
+import { buildApi, limitHeapGrowth } from "@mjg/api";
 import {
   AccountDirectory,
   connectRedis,
@@ -16,6 +16,8 @@ import { Queue } from "bullmq";
 import Fastify from "fastify";
 
 const [mode = "gateway", prefix = "bench"] = process.argv.slice(2);
+// Both servers with the API process's runtime settings, as apps/api/src/main.ts makes them.
+limitHeapGrowth();
 const redis = connectRedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { failFast: true });
 await redisReady(redis);
 const keys = keySpace(prefix);
