@@ -58,15 +58,20 @@ const state = z
   .nullish()
   .transform((value) => value || undefined);
 
-const notifyHook = z
-  .string({ error: "NOTIFY_HOOK_INVALID" })
-  .max(2000, "NOTIFY_HOOK_TOO_LONG")
-  .nullish()
-  .transform((value, ctx) => {
-    const url = value?.trim();
-    if (!url) return undefined;
-    return URL.canParse(url) && /^https?:\/\//i.test(url) ? url : refuse(ctx, "NOTIFY_HOOK_INVALID", value);
-  });
+/** An optional http(s) URL, trimmed; blank reads as absent. */
+function optionalHttpUrl(maxLength: number, invalid: MjErrorCode, tooLong: MjErrorCode) {
+  return z
+    .string({ error: invalid })
+    .max(maxLength, tooLong)
+    .nullish()
+    .transform((value, ctx) => {
+      const url = value?.trim();
+      if (!url) return undefined;
+      return URL.canParse(url) && /^https?:\/\//i.test(url) ? url : refuse(ctx, invalid, value);
+    });
+}
+
+const notifyHook = optionalHttpUrl(2000, "NOTIFY_HOOK_INVALID", "NOTIFY_HOOK_TOO_LONG");
 
 const botType = z.string({ error: "INVALID_FIELD" }).max(32, "INVALID_FIELD").nullish();
 
@@ -165,15 +170,7 @@ export function modalSchema(promptMaxLength: number) {
 
 export const DescribeSchema = z.object({
   base64: optionalImage,
-  link: z
-    .string({ error: "LINK_INVALID" })
-    .max(2048, "LINK_INVALID")
-    .nullish()
-    .transform((value, ctx) => {
-      const link = value?.trim();
-      if (!link) return undefined;
-      return URL.canParse(link) && /^https?:\/\//i.test(link) ? link : refuse(ctx, "LINK_INVALID", value);
-    }),
+  link: optionalHttpUrl(2048, "LINK_INVALID", "LINK_INVALID"),
   ...common,
 });
 
