@@ -37,13 +37,27 @@ async function masterWithReplica() {
   return { masterPort, master, replica, masterClient, replicaClient };
 }
 
+/** An API on that master, acknowledging a submit once one replica holds it. */
+function apiWaitingForOne(masterPort: number, waitTimeoutMs: number): Promise<Harness> {
+  return startApi({
+    redisUrl: `redis://127.0.0.1:${masterPort}`,
+    redisSettings: { waitReplicas: 1, waitTimeoutMs },
+  });
+}
+
+/** The replica dies, and the master has noticed. */
+async function loseReplica(replica: ChildProcess, masterClient: Redis): Promise<void> {
+  replica.kill("SIGKILL");
+  await until(
+    () => masterClient.info("replication"),
+    (info) => info.includes("connected_slaves:0"),
+  );
+}
+
 describe("REDIS_WAIT_REPLICAS: an acknowledged submit is on a replica", () => {
   it("answers success only once the replica holds the task", async () => {
     const { masterPort, replicaClient } = await masterWithReplica();
-    h = await startApi({
-      redisUrl: `redis://127.0.0.1:${masterPort}`,
-      redisSettings: { waitReplicas: 1, waitTimeoutMs: 2_000 },
-    });
+    h = await apiWaitingForOne(masterPort, 2_000);
     const answer = await submit("a harbour at dusk");
     expect(answer).toMatchObject({ status: 200, body: { code: 1 } });
     // Read at once from the replica: WAIT made it hold the record before the answer left.
@@ -52,10 +66,7 @@ describe("REDIS_WAIT_REPLICAS: an acknowledged submit is on a replica", () => {
 
   it("a replica that does not confirm in time makes the submit 503 and leaves no task behind", async () => {
     const { masterPort, replica } = await masterWithReplica();
-    h = await startApi({
-      redisUrl: `redis://127.0.0.1:${masterPort}`,
-      redisSettings: { waitReplicas: 1, waitTimeoutMs: 2_000 },
-    });
+    h = await apiWaitingForOne(masterPort, 2_000);
     // Frozen, the replica stays connected but acknowledges nothing.
     replica.kill("SIGSTOP");
     const answer = await submit("a harbour at dusk");
@@ -68,17 +79,41 @@ describe("REDIS_WAIT_REPLICAS: an acknowledged submit is on a replica", () => {
 
   it("a master left without replicas keeps taking submits (there is nothing to wait for)", async () => {
     const { masterPort, replica, masterClient } = await masterWithReplica();
-    h = await startApi({
-      redisUrl: `redis://127.0.0.1:${masterPort}`,
-      redisSettings: { waitReplicas: 1, waitTimeoutMs: 2_000 },
-    });
-    replica.kill("SIGKILL");
-    await until(
-      () => masterClient.info("replication"),
-      (info) => info.includes("connected_slaves:0"),
-    );
+    h = await apiWaitingForOne(masterPort, 2_000);
+    await loseReplica(replica, masterClient);
     const answer = await submit("a harbour at noon");
     expect(answer).toMatchObject({ status: 200, body: { code: 1 } });
     expect(await masterClient.exists(h.keys.task(answer.body.result))).toBe(1);
+  });
+  it("a replica gone after acknowledged submits: the next submit still succeeds, with nothing left to wait for", async () => {
+    const { masterPort, replica, masterClient } = await masterWithReplica();
+    h = await apiWaitingForOne(masterPort, 1_000);
+    // The API has seen the replica: its next waits count on it.
+    expect((await submit("a harbour at dusk")).status).toBe(200);
+    await loseReplica(replica, masterClient);
+    const answer = await submit("a harbour at night");
+    expect(answer).toMatchObject({ status: 200, body: { code: 1 } });
+    expect(await masterClient.exists(h.keys.task(answer.body.result))).toBe(1);
+  });
+
+  it("a replica that joins after submits went without one: the next acknowledged submit is on it", async () => {
+    const { masterPort, replica, masterClient } = await masterWithReplica();
+    h = await apiWaitingForOne(masterPort, 2_000);
+    await loseReplica(replica, masterClient);
+    // The API has seen the master alone: nothing to wait for.
+    expect((await submit("a harbour at noon")).status).toBe(200);
+    const port = await freePort();
+    servers.push(await startRedisServer(port, ["--replicaof", "127.0.0.1", String(masterPort)]));
+    const joined = new Redis(port, "127.0.0.1");
+    clients.push(joined);
+    joined.on("error", () => undefined);
+    await until(
+      () => joined.info("replication"),
+      (info) => info.includes("master_link_status:up"),
+    );
+    const answer = await submit("a harbour at dawn");
+    expect(answer).toMatchObject({ status: 200, body: { code: 1 } });
+    // Read at once from the new replica: the API waited for it although its last count had none.
+    expect(await joined.exists(h.keys.task(answer.body.result))).toBe(1);
   });
 });

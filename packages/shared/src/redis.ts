@@ -97,20 +97,39 @@ export function replicaAck(redis: Redis): { replicas: number; timeoutMs: number 
 export async function waitForReplicas(redis: Redis, key: string): Promise<number> {
   const ack = replicaAck(redis);
   if (!ack) return 0;
+  // A cluster's masters each have their own replicas: their count is read before each wait.
+  const known = isCluster(redis) ? undefined : knownReplicas.get(redis);
+  const guess = known === undefined ? await connectedReplicas(redis, key) : Math.min(ack.replicas, known);
+  // The count is read again beside the WAIT, so the next wait needs no round trip of its own.
+  const [info, reply] = await onKeyMaster(redis, key, (pipeline) =>
+    pipeline.info("replication").call("WAIT", Math.min(ack.replicas, guess), ack.timeoutMs),
+  );
+  const connected = replicasIn(info);
+  if (!isCluster(redis)) knownReplicas.set(redis, connected);
   // A master whose replica was just promoted elsewhere has none left: nothing can hold a copy, so
   // the write stands (the cluster is degraded until a replica rejoins) rather than every submit failing.
-  const wanted = Math.min(ack.replicas, await connectedReplicas(redis, key));
-  if (wanted === 0) return 0;
-  const [confirmed] = await onKeyMaster(redis, key, (pipeline) =>
-    pipeline.call("WAIT", wanted, ack.timeoutMs),
-  );
-  if (Number(confirmed) < wanted) throw new ReplicasBehindError(Number(confirmed), wanted, ack.timeoutMs);
-  return Number(confirmed);
+  // (A replica gone since the last count costs the waits sent before the count saw it go their timeout.)
+  const wanted = Math.min(ack.replicas, connected);
+  let confirmed = Number(reply);
+  // A replica that joined since the last count was not waited for: wait for it now.
+  if (confirmed < wanted && guess < wanted) {
+    const [again] = await onKeyMaster(redis, key, (pipeline) => pipeline.call("WAIT", wanted, ack.timeoutMs));
+    confirmed = Number(again);
+  }
+  if (confirmed < wanted) throw new ReplicasBehindError(confirmed, wanted, ack.timeoutMs);
+  return confirmed;
 }
+
+// One Redis server's replica count as the last wait read it, per connection.
+const knownReplicas = new WeakMap<Redis, number>();
 
 /** How many replicas are connected to the master of `key` (INFO replication's connected_slaves). */
 async function connectedReplicas(redis: Redis, key: string): Promise<number> {
   const [info] = await onKeyMaster(redis, key, (pipeline) => pipeline.info("replication"));
+  return replicasIn(info);
+}
+
+function replicasIn(info: unknown): number {
   return Number(/connected_slaves:(\d+)/.exec(String(info))?.[1] ?? 0);
 }
 
