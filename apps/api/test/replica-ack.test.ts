@@ -85,6 +85,7 @@ describe("REDIS_WAIT_REPLICAS: an acknowledged submit is on a replica", () => {
     expect(answer).toMatchObject({ status: 200, body: { code: 1 } });
     expect(await masterClient.exists(h.keys.task(answer.body.result))).toBe(1);
   });
+
   it("a replica gone after acknowledged submits: the next submit still succeeds, with nothing left to wait for", async () => {
     const { masterPort, replica, masterClient } = await masterWithReplica();
     h = await apiWaitingForOne(masterPort, 1_000);

@@ -99,10 +99,10 @@ export async function waitForReplicas(redis: Redis, key: string): Promise<number
   if (!ack) return 0;
   // A cluster's masters each have their own replicas: their count is read before each wait.
   const known = isCluster(redis) ? undefined : knownReplicas.get(redis);
-  const guess = known === undefined ? await connectedReplicas(redis, key) : Math.min(ack.replicas, known);
+  const guess = Math.min(ack.replicas, known ?? (await connectedReplicas(redis, key)));
   // The count is read again beside the WAIT, so the next wait needs no round trip of its own.
   const [info, reply] = await onKeyMaster(redis, key, (pipeline) =>
-    pipeline.info("replication").call("WAIT", Math.min(ack.replicas, guess), ack.timeoutMs),
+    pipeline.info("replication").call("WAIT", guess, ack.timeoutMs),
   );
   const connected = replicasIn(info);
   if (!isCluster(redis)) knownReplicas.set(redis, connected);
