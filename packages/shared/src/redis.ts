@@ -97,26 +97,38 @@ export function replicaAck(redis: Redis): { replicas: number; timeoutMs: number 
 export async function waitForReplicas(redis: Redis, key: string): Promise<number> {
   const ack = replicaAck(redis);
   if (!ack) return 0;
-  // A cluster's masters each have their own replicas: their count is read before each wait.
-  const known = isCluster(redis) ? undefined : knownReplicas.get(redis);
-  const guess = Math.min(ack.replicas, known ?? (await connectedReplicas(redis, key)));
-  // The count is read again beside the WAIT, so the next wait needs no round trip of its own.
+  // A master whose replica was just promoted elsewhere has none left: nothing can hold a copy, so
+  // the write stands (the cluster is degraded until a replica rejoins) rather than every submit failing.
+  // A cluster's masters each have their own replicas: the key's master is counted before each wait.
+  if (isCluster(redis))
+    return confirmWrites(
+      redis,
+      key,
+      Math.min(ack.replicas, await connectedReplicas(redis, key)),
+      ack.timeoutMs,
+    );
+  // One server: wait for as many as the last count saw, and count again beside the WAIT for the next
+  // one. (A replica gone since the last count costs the waits sent before the count saw it go their timeout.)
+  const guess = Math.min(ack.replicas, knownReplicas.get(redis) ?? (await connectedReplicas(redis, key)));
   const [info, reply] = await onKeyMaster(redis, key, (pipeline) =>
     pipeline.info("replication").call("WAIT", guess, ack.timeoutMs),
   );
   const connected = replicasIn(info);
-  if (!isCluster(redis)) knownReplicas.set(redis, connected);
-  // A master whose replica was just promoted elsewhere has none left: nothing can hold a copy, so
-  // the write stands (the cluster is degraded until a replica rejoins) rather than every submit failing.
-  // (A replica gone since the last count costs the waits sent before the count saw it go their timeout.)
+  knownReplicas.set(redis, connected);
   const wanted = Math.min(ack.replicas, connected);
-  let confirmed = Number(reply);
+  const confirmed = Number(reply);
+  if (confirmed >= wanted) return confirmed;
   // A replica that joined since the last count was not waited for: wait for it now.
-  if (confirmed < wanted && guess < wanted) {
-    const [again] = await onKeyMaster(redis, key, (pipeline) => pipeline.call("WAIT", wanted, ack.timeoutMs));
-    confirmed = Number(again);
-  }
-  if (confirmed < wanted) throw new ReplicasBehindError(confirmed, wanted, ack.timeoutMs);
+  if (guess < wanted) return confirmWrites(redis, key, wanted, ack.timeoutMs);
+  throw new ReplicasBehindError(confirmed, wanted, ack.timeoutMs);
+}
+
+/** WAITs for `wanted` replicas to hold this connection's writes to the master of `key`. */
+async function confirmWrites(redis: Redis, key: string, wanted: number, timeoutMs: number): Promise<number> {
+  if (wanted === 0) return 0;
+  const [reply] = await onKeyMaster(redis, key, (pipeline) => pipeline.call("WAIT", wanted, timeoutMs));
+  const confirmed = Number(reply);
+  if (confirmed < wanted) throw new ReplicasBehindError(confirmed, wanted, timeoutMs);
   return confirmed;
 }
 
